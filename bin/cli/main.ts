@@ -1,0 +1,72 @@
+/**
+ * The CLI's dispatcher: `batch-infer <command> [options]`. Returns the exit code instead of exiting, so
+ * stdout drains and tests can call it in process (STYLE.md §10).
+ */
+import { pino, type Logger } from 'pino';
+import { VERSION } from '../../lib/version.js';
+import { commandHelp, parseCommandArgs, type CliIO, type Command } from './command.js';
+import { demoCommand } from './demo.js';
+import { EXIT_OK, EXIT_USAGE, exitCodeFor } from './exit-codes.js';
+import { runCommand } from './run.js';
+import { serveCommand } from './serve.js';
+import { isBatchInferError, ErrorCodes } from '../../lib/errors.js';
+
+export const COMMANDS: readonly Command[] = [runCommand, serveCommand, demoCommand];
+
+export function mainHelp(): string {
+  return [
+    'Usage: batch-infer <command> [options]',
+    '',
+    'Score data with ML models: a streaming batch pipeline, an Open Inference Protocol model server, one CLI.',
+    '',
+    'Commands:',
+    ...COMMANDS.map((c) => `  ${c.name.padEnd(10)} ${c.summary}`),
+    '',
+    'Options:',
+    '  -h, --help     Show help (also: batch-infer <command> --help)',
+    '  -v, --version  Print the version',
+    '',
+  ].join('\n');
+}
+
+export interface MainIO {
+  stdout: NodeJS.WritableStream;
+  stderr: NodeJS.WritableStream;
+  env: NodeJS.ProcessEnv;
+  signal: AbortSignal;
+  logger?: Logger;
+}
+
+export async function main(argv: readonly string[], io: MainIO): Promise<number> {
+  const [first, ...rest] = argv;
+  if (first === undefined || first === '--help' || first === '-h' || first === 'help') {
+    io.stdout.write(mainHelp());
+    return first === undefined ? EXIT_USAGE : EXIT_OK;
+  }
+  if (first === '--version' || first === '-v') {
+    io.stdout.write(`${VERSION}\n`);
+    return EXIT_OK;
+  }
+  const command = COMMANDS.find((c) => c.name === first);
+  if (command === undefined) {
+    io.stderr.write(`batch-infer: unknown command "${first}"; commands: ${COMMANDS.map((c) => c.name).join(', ')}\n`);
+    return EXIT_USAGE;
+  }
+  const logger = io.logger ?? pino({ base: null, level: io.env.BATCH_INFER_LOG_LEVEL ?? 'info' }, pino.destination({ fd: 2, sync: true }));
+  const cliIO: CliIO = { ...io, logger };
+  try {
+    const values = parseCommandArgs(command, [...rest]);
+    if (values.help === true) {
+      io.stdout.write(commandHelp(command));
+      return EXIT_OK;
+    }
+    return await command.run(values, cliIO);
+  } catch (err) {
+    const code = exitCodeFor(err);
+    const message = err instanceof Error ? err.message : String(err);
+    io.stderr.write(`batch-infer ${command.name}: ${message}\n`);
+    if (isBatchInferError(err, ErrorCodes.USAGE)) io.stderr.write(`See: batch-infer ${command.name} --help\n`);
+    else if (!isBatchInferError(err)) logger.debug({ err }, 'unexpected error');
+    return code;
+  }
+}

@@ -1,0 +1,70 @@
+/**
+ * Every error batch-infer raises carries a stable `code` (listed in docs/errors.md; a test keeps the two in
+ * step). Match on `code`, never on the message: messages may be reworded, codes may not.
+ */
+export const ErrorCodes = {
+  /** An option has the wrong type or value, or is unknown. */
+  INVALID_OPTION: 'BI_ERR_INVALID_OPTION',
+  /** A command-line flag or argument is wrong (CLI exit code 2). */
+  USAGE: 'BI_ERR_USAGE',
+  /** `model.json` is missing, unreadable or does not describe a usable model. */
+  MODEL_CONTRACT: 'BI_ERR_MODEL_CONTRACT',
+  /** The requested model or version is not in the repository or on the server. */
+  MODEL_NOT_FOUND: 'BI_ERR_MODEL_NOT_FOUND',
+  /** A record cannot be turned into features (missing, empty or unparsable value). */
+  BAD_RECORD: 'BI_ERR_BAD_RECORD',
+  /** The input lacks a column the model's feature spec requires (CLI exit code 65). */
+  MISSING_COLUMN: 'BI_ERR_MISSING_COLUMN',
+  /** More rows were rejected than `maxRejectRatio` allows (CLI exit code 65). */
+  TOO_MANY_REJECTS: 'BI_ERR_TOO_MANY_REJECTS',
+  /** The input file cannot be parsed as CSV. */
+  CSV_PARSE: 'BI_ERR_CSV_PARSE',
+  /** An inference request is malformed (server answers 400). */
+  BAD_REQUEST: 'BI_ERR_BAD_REQUEST',
+  /** The model server answered with an error status. */
+  HTTP_STATUS: 'BI_ERR_HTTP_STATUS',
+  /** The model server's response does not have the expected shape. */
+  BAD_RESPONSE: 'BI_ERR_BAD_RESPONSE',
+  /** Running the model failed inside onnxruntime. */
+  INFERENCE: 'BI_ERR_INFERENCE',
+} as const;
+
+export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];
+
+/** Context attached to an error: where in the data or which model it concerns. */
+export interface ErrorContext {
+  line?: number;
+  column?: string;
+  model?: string;
+  option?: string;
+  status?: number;
+}
+
+export class BatchInferError extends Error {
+  override readonly name = 'BatchInferError';
+  readonly code: ErrorCode;
+  readonly context: ErrorContext;
+
+  constructor(code: ErrorCode, message: string, options: { cause?: unknown; context?: ErrorContext } = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.code = code;
+    this.context = options.context ?? {};
+  }
+}
+
+/** True when `err` is a BatchInferError, optionally with the given code. */
+export function isBatchInferError(err: unknown, code?: ErrorCode): err is BatchInferError {
+  return err instanceof BatchInferError && (code === undefined || err.code === code);
+}
+
+/** Renders a value for an error message: strings quoted, everything else as JSON. */
+export function show(value: unknown): string {
+  if (typeof value === 'string') return JSON.stringify(value);
+  if (typeof value === 'number' || typeof value === 'boolean' || value === null) return String(value);
+  if (value === undefined) return 'undefined';
+  try {
+    return JSON.stringify(value);
+  } catch {
+    return Object.prototype.toString.call(value);
+  }
+}

@@ -1,0 +1,24 @@
+/**
+ * batch-infer — the pipeline library. `createPipeline` runs the usual job; the stage classes compose with
+ * `stream.pipeline` for anything else.
+ */
+export { createPipeline, type RunSummary, type PipelineOptions } from './pipeline.js';
+export { PROTOCOLS, type Protocol } from './pipeline-options.js';
+export { Preprocessor, type PreprocessorOptions } from './streams/preprocessor.js';
+export { Batcher, type BatcherOptions } from './streams/batcher.js';
+export { ModelScorer, type ModelScorerOptions } from './streams/model-scorer.js';
+export { Postprocessor, type PostprocessorOptions, formatProbability } from './streams/postprocessor.js';
+export { createCsvParser } from './io/csv-source.js';
+export { createHttpScorer, type HttpScorerOptions } from './adapters/http-scorer.js';
+export { createLocalScorer } from './adapters/local-scorer.js';
+export { v2JsonCodec } from './adapters/v2-json.js';
+export type { BatchScorer, HttpCodec, HttpRequestSpec, HttpResponse } from './adapters/types.js';
+export { fetchContract } from './model-source.js';
+export { readModelVersion, listModels, listVersions, BUNDLED_MODELS_DIR, type ModelVersionFiles } from './model-files.js';
+export { computeFeatures, requiredColumns, type FeatureSpec, type FeatureTransform } from './core/features.js';
+export { validateContract, type ModelContract, type TensorSpec, type Datatype } from './core/model-contract.js';
+export { classificationReport, type ClassificationReport } from './core/metrics.js';
+export type { ReferenceProfile, FeatureProfile } from './core/profile.js';
+export { BatchInferError, ErrorCodes, isBatchInferError, type ErrorCode } from './errors.js';
+export type { SourceRecord, PreparedRow, RejectedRow, Batch, ScoredBatch } from './types.js';
+export { VERSION } from './version.js';

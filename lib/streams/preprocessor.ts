@@ -1,0 +1,98 @@
+/**
+ * Preprocessor: source records → prepared rows (features computed from the model's feature spec).
+ * The first record is the header unless `columns` is given. A record that cannot be scored is not an error
+ * of the run: it goes to `onReject` with its line and reason (STYLE.md §8). A header that lacks a column the
+ * model needs is an error of the run (BI_ERR_MISSING_COLUMN).
+ */
+import { Transform, type TransformCallback } from 'node:stream';
+import { BatchInferError, ErrorCodes } from '../errors.js';
+import { computeFeatures, requiredColumns, type FeatureSpec } from '../core/features.js';
+import { refuseUnknownKeys, signalOption } from '../core/options.js';
+import type { PreparedRow, RejectedRow, SourceRecord } from '../types.js';
+
+export interface PreprocessorOptions {
+  /** The model's feature spec (`model.json` → `features`). Required. */
+  features: readonly FeatureSpec[];
+  /**
+   * Input column names. When omitted, the first record is taken as the header.
+   * @default undefined
+   */
+  columns?: readonly string[];
+  /**
+   * Called for each record that cannot be scored.
+   * @default rejects are only counted
+   */
+  onReject?: (row: RejectedRow) => void;
+  /** Aborting the signal destroys the stream with an AbortError. */
+  signal?: AbortSignal;
+}
+
+export class Preprocessor extends Transform {
+  readonly #features: readonly FeatureSpec[];
+  readonly #onReject: (row: RejectedRow) => void;
+  #columns: readonly string[] | undefined;
+  #lookup: { column: string; index: number }[] = [];
+  /** Rows read, prepared and rejected so far. */
+  readonly counts = { read: 0, prepared: 0, rejected: 0 };
+
+  constructor(options: PreprocessorOptions) {
+    refuseUnknownKeys('Preprocessor', options, ['features', 'columns', 'onReject', 'signal']);
+    const signal = signalOption('signal', options.signal);
+    super({ objectMode: true, readableHighWaterMark: 1024, writableHighWaterMark: 1024, ...(signal ? { signal } : {}) });
+    this.#features = options.features;
+    this.#onReject = options.onReject ?? (() => undefined);
+    if (options.columns !== undefined) this.#setColumns(options.columns);
+  }
+
+  /** The input's column names, once known. */
+  get columns(): readonly string[] | undefined {
+    return this.#columns;
+  }
+
+  #setColumns(columns: readonly string[]): void {
+    const missing = requiredColumns(this.#features).filter((c) => !columns.includes(c));
+    if (missing.length > 0) {
+      throw new BatchInferError(
+        ErrorCodes.MISSING_COLUMN,
+        `Input lacks column(s) the model needs: ${missing.join(', ')} (input has: ${columns.join(', ')})`,
+        { context: { column: missing[0] as string } },
+      );
+    }
+    this.#columns = columns;
+    this.#lookup = requiredColumns(this.#features).map((column) => ({ column, index: columns.indexOf(column) }));
+  }
+
+  override _transform(record: SourceRecord, _encoding: BufferEncoding, callback: TransformCallback): void {
+    if (this.#columns === undefined) {
+      try {
+        this.#setColumns(record.values);
+      } catch (err) {
+        callback(err as Error);
+        return;
+      }
+      callback();
+      return;
+    }
+    this.counts.read++;
+    const reject = (error: string): void => {
+      this.counts.rejected++;
+      this.#onReject({ line: record.line, values: record.values, error });
+    };
+    if (record.values.length !== this.#columns.length) {
+      reject(`expected ${this.#columns.length} fields, got ${record.values.length}`);
+      callback();
+      return;
+    }
+    const cells: Record<string, string | undefined> = {};
+    for (const { column, index } of this.#lookup) cells[column] = record.values[index];
+    const result = computeFeatures(this.#features, cells);
+    if (!result.ok) {
+      reject(result.reason);
+      callback();
+      return;
+    }
+    this.counts.prepared++;
+    const row: PreparedRow = { line: record.line, values: record.values, features: result.features };
+    callback(null, row);
+  }
+}

@@ -1,0 +1,32 @@
+/** The records that flow between pipeline stages. */
+
+/** One record as read from the source: its cell texts and the 1-based line it starts on. */
+export interface SourceRecord {
+  line: number;
+  values: string[];
+}
+
+/** A record the Preprocessor turned into model input. */
+export interface PreparedRow extends SourceRecord {
+  features: Float32Array;
+}
+
+/** A record that could not be scored, with the reason. */
+export interface RejectedRow extends SourceRecord {
+  error: string;
+}
+
+/** Consecutive prepared rows with their features packed row-major into one tensor. */
+export interface Batch {
+  /** 0-based position of the batch in the run. */
+  index: number;
+  rows: PreparedRow[];
+  /** rows.length × width float32 values. */
+  tensor: Float32Array;
+  width: number;
+}
+
+/** A batch with the model's class probabilities: rows × labels row-major. */
+export interface ScoredBatch extends Batch {
+  probabilities: Float32Array;
+}

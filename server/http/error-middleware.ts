@@ -1,0 +1,35 @@
+/**
+ * Turns every failure into the Open Inference Protocol error body `{"error": "…"}`. 4xx bodies explain the
+ * problem; 5xx bodies never carry a stack or internal detail (those go to the log).
+ */
+import type { Context, Next } from 'koa';
+import type { Logger } from 'pino';
+import { isBatchInferError, ErrorCodes } from '../../lib/errors.js';
+import { HttpError } from './http-error.js';
+
+function statusOf(err: unknown): number {
+  if (err instanceof HttpError) return err.status;
+  if (isBatchInferError(err)) {
+    if (err.code === ErrorCodes.MODEL_NOT_FOUND) return 404;
+    if (err.code === ErrorCodes.BAD_REQUEST || err.code === ErrorCodes.BAD_RECORD) return 400;
+  }
+  return 500;
+}
+
+export function errorMiddleware(logger: Logger) {
+  return async (ctx: Context, next: Next): Promise<void> => {
+    try {
+      await next();
+    } catch (err) {
+      const status = statusOf(err);
+      ctx.status = status;
+      if (err instanceof HttpError) ctx.set(err.headers);
+      if (status >= 500) {
+        logger.error({ err, method: ctx.method, path: ctx.path }, 'request failed');
+        ctx.body = { error: 'Internal server error' };
+      } else {
+        ctx.body = { error: (err as Error).message };
+      }
+    }
+  };
+}
