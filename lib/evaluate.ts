@@ -7,7 +7,11 @@ import { parse } from 'csv-parse';
 import { BatchInferError, ErrorCodes, show } from './errors.js';
 import { classificationReport, type ClassificationReport } from './core/metrics.js';
 
-export async function evaluateScoredCsv(path: string, labels: readonly string[], target: string): Promise<ClassificationReport> {
+export async function evaluateScoredCsv(
+  path: string,
+  labels: readonly string[],
+  target: string,
+): Promise<ClassificationReport> {
   const truth: number[] = [];
   const predicted: number[] = [];
   const probabilities: number[] = [];
@@ -16,7 +20,10 @@ export async function evaluateScoredCsv(path: string, labels: readonly string[],
     const t = labels.indexOf(row[target] ?? '');
     const p = labels.indexOf(row.prediction ?? '');
     if (p === -1 || !(target in row)) {
-      throw new BatchInferError(ErrorCodes.BAD_RECORD, `${show(path)} lacks a valid ${show(target)} or prediction column`);
+      throw new BatchInferError(
+        ErrorCodes.BAD_RECORD,
+        `${show(path)} lacks a valid ${show(target)} or prediction column`,
+      );
     }
     // A row whose true label is not one of the model's labels cannot be judged; the report counts only the rest.
     if (t === -1) continue;

@@ -14,9 +14,25 @@ export { createLocalScorer } from './adapters/local-scorer.js';
 export { v2JsonCodec } from './adapters/v2-json.js';
 export type { BatchScorer, HttpCodec, HttpRequestSpec, HttpResponse } from './adapters/types.js';
 export { fetchContract } from './model-source.js';
-export { readModelVersion, listModels, listVersions, BUNDLED_MODELS_DIR, type ModelVersionFiles } from './model-files.js';
-export { computeFeatures, requiredColumns, type FeatureSpec, type FeatureTransform } from './core/features.js';
-export { validateContract, type ModelContract, type TensorSpec, type Datatype } from './core/model-contract.js';
+export {
+  readModelVersion,
+  listModels,
+  listVersions,
+  BUNDLED_MODELS_DIR,
+  type ModelVersionFiles,
+} from './model-files.js';
+export {
+  computeFeatures,
+  requiredColumns,
+  type FeatureSpec,
+  type FeatureTransform,
+} from './core/features.js';
+export {
+  validateContract,
+  type ModelContract,
+  type TensorSpec,
+  type Datatype,
+} from './core/model-contract.js';
 export { classificationReport, type ClassificationReport } from './core/metrics.js';
 export type { ReferenceProfile, FeatureProfile } from './core/profile.js';
 export { BatchInferError, ErrorCodes, isBatchInferError, type ErrorCode } from './errors.js';

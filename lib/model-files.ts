@@ -29,7 +29,9 @@ export async function listModels(repo: string): Promise<string[]> {
   try {
     return (await listDirs(repo)).sort();
   } catch (cause) {
-    throw new BatchInferError(ErrorCodes.MODEL_NOT_FOUND, `Cannot read model repository ${show(repo)}`, { cause });
+    throw new BatchInferError(ErrorCodes.MODEL_NOT_FOUND, `Cannot read model repository ${show(repo)}`, {
+      cause,
+    });
   }
 }
 
@@ -39,10 +41,14 @@ export async function listVersions(repo: string, name: string): Promise<number[]
   try {
     dirs = await listDirs(join(repo, name));
   } catch (cause) {
-    throw new BatchInferError(ErrorCodes.MODEL_NOT_FOUND, `Model ${show(name)} is not in repository ${show(repo)}`, {
-      cause,
-      context: { model: name },
-    });
+    throw new BatchInferError(
+      ErrorCodes.MODEL_NOT_FOUND,
+      `Model ${show(name)} is not in repository ${show(repo)}`,
+      {
+        cause,
+        context: { model: name },
+      },
+    );
   }
   return dirs
     .filter((d) => /^[1-9]\d*$/.test(d))
@@ -51,7 +57,11 @@ export async function listVersions(repo: string, name: string): Promise<number[]
 }
 
 /** Reads and validates one version's model.json; `version` defaults to the latest. */
-export async function readModelVersion(repo: string, name: string, version?: number): Promise<ModelVersionFiles> {
+export async function readModelVersion(
+  repo: string,
+  name: string,
+  version?: number,
+): Promise<ModelVersionFiles> {
   const versions = await listVersions(repo, name);
   const chosen = version ?? versions[versions.length - 1];
   if (chosen === undefined || !versions.includes(chosen)) {
@@ -65,13 +75,26 @@ export async function readModelVersion(repo: string, name: string, version?: num
   try {
     text = await readFile(join(dir, 'model.json'), 'utf8');
   } catch (cause) {
-    throw new BatchInferError(ErrorCodes.MODEL_CONTRACT, `Cannot read ${show(join(dir, 'model.json'))}`, { cause, context: { model: name } });
+    throw new BatchInferError(ErrorCodes.MODEL_CONTRACT, `Cannot read ${show(join(dir, 'model.json'))}`, {
+      cause,
+      context: { model: name },
+    });
   }
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
   } catch (cause) {
-    throw new BatchInferError(ErrorCodes.MODEL_CONTRACT, `${show(join(dir, 'model.json'))} is not valid JSON`, { cause, context: { model: name } });
+    throw new BatchInferError(
+      ErrorCodes.MODEL_CONTRACT,
+      `${show(join(dir, 'model.json'))} is not valid JSON`,
+      { cause, context: { model: name } },
+    );
   }
-  return { name, version: chosen, dir, onnxPath: join(dir, 'model.onnx'), contract: validateContract(parsed, name) };
+  return {
+    name,
+    version: chosen,
+    dir,
+    onnxPath: join(dir, 'model.onnx'),
+    contract: validateContract(parsed, name),
+  };
 }

@@ -6,7 +6,12 @@ import { request } from 'undici';
 import { BatchInferError, ErrorCodes, show } from './errors.js';
 import { validateContract, type ModelContract } from './core/model-contract.js';
 
-export async function fetchContract(url: string, model: string, version?: number, signal?: AbortSignal): Promise<{ contract: ModelContract; version: number | undefined }> {
+export async function fetchContract(
+  url: string,
+  model: string,
+  version?: number,
+  signal?: AbortSignal,
+): Promise<{ contract: ModelContract; version: number | undefined }> {
   const base = url.replace(/\/$/, '');
   const path = `/v2/models/${encodeURIComponent(model)}${version === undefined ? '' : `/versions/${version}`}`;
   let status: number;
@@ -16,26 +21,48 @@ export async function fetchContract(url: string, model: string, version?: number
     status = response.statusCode;
     body = await response.body.json();
   } catch (cause) {
-    throw new BatchInferError(ErrorCodes.HTTP_STATUS, `Cannot fetch model metadata from ${base + path}: ${(cause as Error).message}`, { cause });
+    throw new BatchInferError(
+      ErrorCodes.HTTP_STATUS,
+      `Cannot fetch model metadata from ${base + path}: ${(cause as Error).message}`,
+      { cause },
+    );
   }
   if (status === 404) {
-    throw new BatchInferError(ErrorCodes.MODEL_NOT_FOUND, `The server at ${base} does not serve model ${show(model)}${version === undefined ? '' : ` version ${version}`}`, {
+    throw new BatchInferError(
+      ErrorCodes.MODEL_NOT_FOUND,
+      `The server at ${base} does not serve model ${show(model)}${version === undefined ? '' : ` version ${version}`}`,
+      {
+        context: { model, status },
+      },
+    );
+  }
+  if (status !== 200)
+    throw new BatchInferError(ErrorCodes.HTTP_STATUS, `Model metadata request answered ${status}`, {
       context: { model, status },
     });
-  }
-  if (status !== 200) throw new BatchInferError(ErrorCodes.HTTP_STATUS, `Model metadata request answered ${status}`, { context: { model, status } });
   const meta = body as { properties?: { contract?: unknown }; versions?: unknown };
   if (typeof meta.properties?.contract !== 'string') {
-    throw new BatchInferError(ErrorCodes.MODEL_CONTRACT, `The server's metadata for ${show(model)} carries no batch-infer contract (properties.contract)`, {
-      context: { model },
-    });
+    throw new BatchInferError(
+      ErrorCodes.MODEL_CONTRACT,
+      `The server's metadata for ${show(model)} carries no batch-infer contract (properties.contract)`,
+      {
+        context: { model },
+      },
+    );
   }
   let parsed: unknown;
   try {
     parsed = JSON.parse(meta.properties.contract);
   } catch (cause) {
-    throw new BatchInferError(ErrorCodes.MODEL_CONTRACT, `properties.contract of ${show(model)} is not JSON`, { cause, context: { model } });
+    throw new BatchInferError(
+      ErrorCodes.MODEL_CONTRACT,
+      `properties.contract of ${show(model)} is not JSON`,
+      { cause, context: { model } },
+    );
   }
   const versions = Array.isArray(meta.versions) ? meta.versions.map(Number).filter(Number.isInteger) : [];
-  return { contract: validateContract(parsed, model), version: version ?? (versions.length > 0 ? Math.max(...versions) : undefined) };
+  return {
+    contract: validateContract(parsed, model),
+    version: version ?? (versions.length > 0 ? Math.max(...versions) : undefined),
+  };
 }

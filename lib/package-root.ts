@@ -9,7 +9,11 @@ import { fileURLToPath } from 'node:url';
 function findRoot(start: string): string {
   for (let dir = start; ; dir = dirname(dir)) {
     const manifest = join(dir, 'package.json');
-    if (existsSync(manifest) && (JSON.parse(readFileSync(manifest, 'utf8')) as { name?: string }).name === 'batch-infer') return dir;
+    if (
+      existsSync(manifest) &&
+      (JSON.parse(readFileSync(manifest, 'utf8')) as { name?: string }).name === 'batch-infer'
+    )
+      return dir;
     if (dirname(dir) === dir) throw new Error(`batch-infer: cannot find the package root above ${start}`);
   }
 }

@@ -1,7 +1,14 @@
 /** Options of `createPipeline`, normalized once into a frozen object (STYLE.md §2). */
 import type { Readable, Writable } from 'node:stream';
 import { BatchInferError, ErrorCodes, show } from './errors.js';
-import { choiceOption, integerOption, numberOption, refuseUnknownKeys, signalOption, stringOption } from './core/options.js';
+import {
+  choiceOption,
+  integerOption,
+  numberOption,
+  refuseUnknownKeys,
+  signalOption,
+  stringOption,
+} from './core/options.js';
 import { DEFAULT_BATCH_SIZE } from './streams/batcher.js';
 import { DEFAULT_CONCURRENCY } from './streams/model-scorer.js';
 import { BUNDLED_MODELS_DIR } from './model-files.js';
@@ -84,14 +91,42 @@ export interface ResolvedPipelineOptions {
   readonly signal: AbortSignal | undefined;
 }
 
-const KNOWN = ['input', 'output', 'rejects', 'model', 'modelVersion', 'url', 'models', 'protocol', 'batchSize', 'concurrency', 'timeout', 'maxRejectRatio', 'signal'] as const;
+const KNOWN = [
+  'input',
+  'output',
+  'rejects',
+  'model',
+  'modelVersion',
+  'url',
+  'models',
+  'protocol',
+  'batchSize',
+  'concurrency',
+  'timeout',
+  'maxRejectRatio',
+  'signal',
+] as const;
 
-function streamOrPath<T>(name: string, value: unknown, required: boolean): string | T | undefined {
+function streamOrPath(
+  name: string,
+  value: unknown,
+  required: boolean,
+): string | Readable | Writable | undefined {
   if (value === undefined && !required) return undefined;
   if (typeof value === 'string' && value !== '') return value;
-  if (typeof value === 'object' && value !== null && typeof (value as { pipe?: unknown }).pipe === 'function') return value as T;
-  if (typeof value === 'object' && value !== null && typeof (value as { write?: unknown }).write === 'function') return value as T;
-  throw new BatchInferError(ErrorCodes.INVALID_OPTION, `Invalid option \`${name}\`: expected a path or a stream, got ${show(value)}`, { context: { option: name } });
+  if (typeof value === 'object' && value !== null && typeof (value as { pipe?: unknown }).pipe === 'function')
+    return value as Readable | Writable;
+  if (
+    typeof value === 'object' &&
+    value !== null &&
+    typeof (value as { write?: unknown }).write === 'function'
+  )
+    return value as Readable | Writable;
+  throw new BatchInferError(
+    ErrorCodes.INVALID_OPTION,
+    `Invalid option \`${name}\`: expected a path or a stream, got ${show(value)}`,
+    { context: { option: name } },
+  );
 }
 
 function defaultRejects(output: string | Writable): string | undefined {
@@ -103,19 +138,37 @@ export function normalizePipelineOptions(options: PipelineOptions): ResolvedPipe
   refuseUnknownKeys('createPipeline', options, KNOWN);
   const url = stringOption('url', options.url);
   if (url !== undefined && !/^https?:\/\//.test(url)) {
-    throw new BatchInferError(ErrorCodes.INVALID_OPTION, `Invalid option \`url\`: expected an http(s) URL, got ${show(url)}`, { context: { option: 'url' } });
+    throw new BatchInferError(
+      ErrorCodes.INVALID_OPTION,
+      `Invalid option \`url\`: expected an http(s) URL, got ${show(url)}`,
+      { context: { option: 'url' } },
+    );
   }
-  const protocol = choiceOption('protocol', options.protocol, PROTOCOLS, url === undefined ? 'local' : 'v2-json');
+  const protocol = choiceOption(
+    'protocol',
+    options.protocol,
+    PROTOCOLS,
+    url === undefined ? 'local' : 'v2-json',
+  );
   if (protocol !== 'local' && url === undefined) {
-    throw new BatchInferError(ErrorCodes.INVALID_OPTION, `Option \`protocol\` ${show(protocol)} needs \`url\``, { context: { option: 'protocol' } });
+    throw new BatchInferError(
+      ErrorCodes.INVALID_OPTION,
+      `Option \`protocol\` ${show(protocol)} needs \`url\``,
+      { context: { option: 'protocol' } },
+    );
   }
-  const output = streamOrPath<Writable>('output', options.output, true) as string | Writable;
+  const output = streamOrPath('output', options.output, true) as string | Writable;
   return Object.freeze({
-    input: streamOrPath<Readable>('input', options.input, true) as string | Readable,
+    input: streamOrPath('input', options.input, true) as string | Readable,
     output,
-    rejects: streamOrPath<Writable>('rejects', options.rejects, false) ?? defaultRejects(output),
+    rejects:
+      (streamOrPath('rejects', options.rejects, false) as string | Writable | undefined) ??
+      defaultRejects(output),
     model: stringOption('model', options.model, 'weather'),
-    modelVersion: options.modelVersion === undefined ? undefined : integerOption('modelVersion', options.modelVersion, 1, 1),
+    modelVersion:
+      options.modelVersion === undefined
+        ? undefined
+        : integerOption('modelVersion', options.modelVersion, 1, 1),
     url,
     models: stringOption('models', options.models, BUNDLED_MODELS_DIR),
     protocol,

@@ -18,7 +18,12 @@ import { createCsvParser } from './io/csv-source.js';
 import { openAtomicFile, type AtomicFile } from './io/atomic-file.js';
 import { readModelVersion } from './model-files.js';
 import { fetchContract } from './model-source.js';
-import { normalizePipelineOptions, type PipelineOptions, type Protocol, type ResolvedPipelineOptions } from './pipeline-options.js';
+import {
+  normalizePipelineOptions,
+  type PipelineOptions,
+  type Protocol,
+  type ResolvedPipelineOptions,
+} from './pipeline-options.js';
 import { Batcher } from './streams/batcher.js';
 import { ModelScorer } from './streams/model-scorer.js';
 import { Postprocessor } from './streams/postprocessor.js';
@@ -53,7 +58,11 @@ async function resolveModel(o: ResolvedPipelineOptions): Promise<Resolved> {
   const { contract, version } = await fetchContract(url, o.model, o.modelVersion, o.signal);
   const codec = v2JsonCodec(contract, o.modelVersion);
   const width = contract.features.length;
-  return { contract, version, scorer: createHttpScorer({ url, codec, width, connections: o.concurrency, timeoutMs: o.timeout }) };
+  return {
+    contract,
+    version,
+    scorer: createHttpScorer({ url, codec, width, connections: o.concurrency, timeoutMs: o.timeout }),
+  };
 }
 
 function openInput(input: string | Readable): Readable {
@@ -70,15 +79,30 @@ interface Sink {
 }
 
 function openSink(target: string | Writable): Sink {
-  if (typeof target !== 'string') return { stream: target, name: '<stream>', commit: async () => undefined, discard: async () => undefined };
-  if (target === '-') return { stream: process.stdout, name: '<stdout>', commit: async () => undefined, discard: async () => undefined };
+  if (typeof target !== 'string')
+    return {
+      stream: target,
+      name: '<stream>',
+      commit: () => Promise.resolve(),
+      discard: () => Promise.resolve(),
+    };
+  if (target === '-')
+    return {
+      stream: process.stdout,
+      name: '<stdout>',
+      commit: () => Promise.resolve(),
+      discard: () => Promise.resolve(),
+    };
   const file: AtomicFile = openAtomicFile(target);
   return { stream: file.stream, name: target, commit: () => file.commit(), discard: () => file.discard() };
 }
 
 /** Writes rejects as they come; they are few, so the stringifier's buffer absorbs them without backpressure. */
-function rejectsWriter(sink: Sink | undefined, columns: () => readonly string[] | undefined): { write(row: RejectedRow): void; end(): Promise<void> } {
-  if (sink === undefined) return { write: () => undefined, end: async () => undefined };
+function rejectsWriter(
+  sink: Sink | undefined,
+  columns: () => readonly string[] | undefined,
+): { write(row: RejectedRow): void; end(): Promise<void> } {
+  if (sink === undefined) return { write: () => undefined, end: () => Promise.resolve() };
   const stringifier: Stringifier = stringify();
   stringifier.pipe(sink.stream);
   let headerWritten = false;
@@ -90,7 +114,14 @@ function rejectsWriter(sink: Sink | undefined, columns: () => readonly string[] 
   return {
     write(row) {
       header();
-      stringifier.write([...row.values, String(row.line), row.error]);
+      // A short row is padded so `line` and `error` stay under their headers; a long row keeps its extra
+      // cells (nothing of the input is dropped) and the error says how many fields it had.
+      const width = columns()?.length ?? 0;
+      const values =
+        row.values.length < width
+          ? [...row.values, ...new Array<string>(width - row.values.length).fill('')]
+          : row.values;
+      stringifier.write([...values, String(row.line), row.error]);
     },
     async end() {
       header();
@@ -108,7 +139,10 @@ export async function createPipeline(options: PipelineOptions): Promise<RunSumma
   const output = openSink(o.output);
   const rejectsSink = o.rejects === undefined ? undefined : openSink(o.rejects);
   const signal = o.signal;
-  const preprocessor = new Preprocessor({ features: contract.features, onReject: (row) => rejects.write(row) });
+  const preprocessor = new Preprocessor({
+    features: contract.features,
+    onReject: (row) => rejects.write(row),
+  });
   const rejects = rejectsWriter(rejectsSink, () => preprocessor.columns);
   const modelScorer = new ModelScorer({ scorer, concurrency: o.concurrency });
   try {
@@ -126,7 +160,9 @@ export async function createPipeline(options: PipelineOptions): Promise<RunSumma
     ).catch((err: unknown) => {
       const csv = err as { code?: unknown; message?: string };
       if (typeof csv.code === 'string' && csv.code.startsWith('CSV_')) {
-        throw new BatchInferError(ErrorCodes.CSV_PARSE, `Input is not valid CSV: ${csv.message ?? ''}`, { cause: err });
+        throw new BatchInferError(ErrorCodes.CSV_PARSE, `Input is not valid CSV: ${csv.message ?? ''}`, {
+          cause: err,
+        });
       }
       throw err;
     });
@@ -153,7 +189,11 @@ export async function createPipeline(options: PipelineOptions): Promise<RunSumma
     status: 'succeeded',
     model: { name: contract.name, version },
     protocol: o.protocol,
-    rows: { read: preprocessor.counts.read, scored: modelScorer.counts.rows, rejected: preprocessor.counts.rejected },
+    rows: {
+      read: preprocessor.counts.read,
+      scored: modelScorer.counts.rows,
+      rejected: preprocessor.counts.rejected,
+    },
     timings: { started_at: startedAt.toISOString(), duration_ms: Math.round(durationMs) },
     throughput_rows_per_s: Math.round(preprocessor.counts.read / (durationMs / 1000)),
     output: output.name,

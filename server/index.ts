@@ -49,7 +49,9 @@ export function createModelServer(options: ModelServerOptions = {}): ModelServer
   app.use(errorMiddleware(logger));
   const router = v2Router(context);
   app.use(router.routes());
-  app.use(router.allowedMethods({ throw: true, methodNotAllowed: () => new HttpError(405, 'Method not allowed') }));
+  app.use(
+    router.allowedMethods({ throw: true, methodNotAllowed: () => new HttpError(405, 'Method not allowed') }),
+  );
   app.use((ctx) => {
     throw new HttpError(404, `No route for ${ctx.method} ${ctx.path}`);
   });

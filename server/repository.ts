@@ -46,7 +46,9 @@ export class ModelRepository {
   get(name: string, version?: string): LoadedModel {
     const versions = this.#models.get(name);
     if (versions === undefined) {
-      throw new BatchInferError(ErrorCodes.MODEL_NOT_FOUND, `Unknown model ${show(name)}`, { context: { model: name } });
+      throw new BatchInferError(ErrorCodes.MODEL_NOT_FOUND, `Unknown model ${show(name)}`, {
+        context: { model: name },
+      });
     }
     if (version === undefined) {
       const latest = Math.max(...versions.keys());
@@ -54,9 +56,13 @@ export class ModelRepository {
     }
     const model = /^[1-9]\d*$/.test(version) ? versions.get(Number(version)) : undefined;
     if (model === undefined) {
-      throw new BatchInferError(ErrorCodes.MODEL_NOT_FOUND, `Unknown version ${show(version)} of model ${show(name)}`, {
-        context: { model: name },
-      });
+      throw new BatchInferError(
+        ErrorCodes.MODEL_NOT_FOUND,
+        `Unknown version ${show(version)} of model ${show(name)}`,
+        {
+          context: { model: name },
+        },
+      );
     }
     return model;
   }

@@ -36,7 +36,10 @@ export function usageError(message: string): BatchInferError {
 const HELP: OptionSpec = { type: 'boolean', short: 'h', description: 'Show this help.' };
 
 /** Parses a command's arguments strictly: unknown flags and stray positionals are usage errors. */
-export function parseCommandArgs(command: Command, args: string[]): Record<string, string | boolean | undefined> {
+export function parseCommandArgs(
+  command: Command,
+  args: string[],
+): Record<string, string | boolean | undefined> {
   const options = { ...command.options, help: HELP };
   try {
     const { values } = parseArgs({
@@ -44,12 +47,15 @@ export function parseCommandArgs(command: Command, args: string[]): Record<strin
       strict: true,
       allowPositionals: false,
       options: Object.fromEntries(
-        Object.entries(options).map(([name, o]) => [name, { type: o.type, ...(o.short ? { short: o.short } : {}) }]),
+        Object.entries(options).map(([name, o]) => [
+          name,
+          { type: o.type, ...(o.short ? { short: o.short } : {}) },
+        ]),
       ),
     });
-    return values as Record<string, string | boolean | undefined>;
+    return values;
   } catch (err) {
-    throw usageError(`${(err as Error).message.replace(/\. To specify.*$/s, '')}`);
+    throw usageError((err as Error).message.replace(/\. To specify.*$/s, ''));
   }
 }
 
@@ -81,9 +87,14 @@ export function str(values: Record<string, string | boolean | undefined>, name: 
 }
 
 /** An integer flag's value; anything else is a usage error naming the flag. */
-export function int(values: Record<string, string | boolean | undefined>, name: string, min: number): number | undefined {
+export function int(
+  values: Record<string, string | boolean | undefined>,
+  name: string,
+  min: number,
+): number | undefined {
   const v = str(values, name);
   if (v === undefined) return undefined;
-  if (!/^\d+$/.test(v) || Number(v) < min) throw usageError(`--${name} must be an integer ≥ ${min}, got "${v}"`);
+  if (!/^\d+$/.test(v) || Number(v) < min)
+    throw usageError(`--${name} must be an integer ≥ ${min}, got "${v}"`);
   return Number(v);
 }

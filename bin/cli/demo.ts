@@ -20,7 +20,12 @@ export const demoCommand: Command = {
   name: 'demo',
   summary: 'Serve the bundled weather model, score the bundled data over HTTP, and report accuracy.',
   options: {
-    'output-dir': { type: 'string', value: '<dir>', description: 'Where predictions.csv and rejects.csv go.', default: 'batch-infer-demo' },
+    'output-dir': {
+      type: 'string',
+      value: '<dir>',
+      description: 'Where predictions.csv and rejects.csv go.',
+      default: 'batch-infer-demo',
+    },
   },
   examples: ['batch-infer demo', 'npx batch-infer demo --output-dir /tmp/demo'],
   async run(values, io) {

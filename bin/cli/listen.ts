@@ -10,7 +10,9 @@ export interface Listening {
 }
 
 export async function listen(modelServer: ModelServer, port: number, host: string): Promise<Listening> {
-  const server = createServer(modelServer.app.callback());
+  const handle = modelServer.app.callback();
+  // Koa's handler settles its own promise (errors become responses), so the returned promise is not needed.
+  const server = createServer((req, res) => void handle(req, res));
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, host, () => {

@@ -49,10 +49,17 @@ export async function main(argv: readonly string[], io: MainIO): Promise<number>
   }
   const command = COMMANDS.find((c) => c.name === first);
   if (command === undefined) {
-    io.stderr.write(`batch-infer: unknown command "${first}"; commands: ${COMMANDS.map((c) => c.name).join(', ')}\n`);
+    io.stderr.write(
+      `batch-infer: unknown command "${first}"; commands: ${COMMANDS.map((c) => c.name).join(', ')}\n`,
+    );
     return EXIT_USAGE;
   }
-  const logger = io.logger ?? pino({ base: null, level: io.env.BATCH_INFER_LOG_LEVEL ?? 'info' }, pino.destination({ fd: 2, sync: true }));
+  const logger =
+    io.logger ??
+    pino(
+      { base: null, level: io.env.BATCH_INFER_LOG_LEVEL ?? 'info' },
+      pino.destination({ fd: 2, sync: true }),
+    );
   const cliIO: CliIO = { ...io, logger };
   try {
     const values = parseCommandArgs(command, [...rest]);
@@ -65,7 +72,8 @@ export async function main(argv: readonly string[], io: MainIO): Promise<number>
     const code = exitCodeFor(err);
     const message = err instanceof Error ? err.message : String(err);
     io.stderr.write(`batch-infer ${command.name}: ${message}\n`);
-    if (isBatchInferError(err, ErrorCodes.USAGE)) io.stderr.write(`See: batch-infer ${command.name} --help\n`);
+    if (isBatchInferError(err, ErrorCodes.USAGE))
+      io.stderr.write(`See: batch-infer ${command.name} --help\n`);
     else if (!isBatchInferError(err)) logger.debug({ err }, 'unexpected error');
     return code;
   }

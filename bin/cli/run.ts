@@ -7,20 +7,61 @@ import { int, str, usageError, type Command } from './command.js';
 
 export const runCommand: Command = {
   name: 'run',
-  summary: 'Score a CSV file with a model: over HTTP against a model server (--url), or in process without one.',
+  summary:
+    'Score a CSV file with a model: over HTTP against a model server (--url), or in process without one.',
   options: {
-    input: { type: 'string', short: 'i', value: '<file|->', description: 'Input CSV with a header row; - reads stdin.' },
-    output: { type: 'string', short: 'o', value: '<file|->', description: 'Output CSV; - writes stdout. Written atomically.' },
-    url: { type: 'string', value: '<url>', description: 'Model server base URL (Open Inference Protocol V2).', default: 'none: score in process' },
+    input: {
+      type: 'string',
+      short: 'i',
+      value: '<file|->',
+      description: 'Input CSV with a header row; - reads stdin.',
+    },
+    output: {
+      type: 'string',
+      short: 'o',
+      value: '<file|->',
+      description: 'Output CSV; - writes stdout. Written atomically.',
+    },
+    url: {
+      type: 'string',
+      value: '<url>',
+      description: 'Model server base URL (Open Inference Protocol V2).',
+      default: 'none: score in process',
+    },
     model: { type: 'string', short: 'm', value: '<name>', description: 'Model name.', default: 'weather' },
     'model-version': { type: 'string', value: '<n>', description: 'Model version.', default: 'latest' },
-    models: { type: 'string', value: '<dir>', description: 'Model repository for in-process scoring.', default: 'the bundled models' },
-    protocol: { type: 'string', value: `<${PROTOCOLS.join('|')}>`, description: 'How batches reach the model.', default: 'v2-json with --url, else local' },
+    models: {
+      type: 'string',
+      value: '<dir>',
+      description: 'Model repository for in-process scoring.',
+      default: 'the bundled models',
+    },
+    protocol: {
+      type: 'string',
+      value: `<${PROTOCOLS.join('|')}>`,
+      description: 'How batches reach the model.',
+      default: 'v2-json with --url, else local',
+    },
     'batch-size': { type: 'string', value: '<n>', description: 'Rows per request.', default: '256' },
     concurrency: { type: 'string', value: '<n>', description: 'Requests in flight at most.', default: '4' },
-    timeout: { type: 'string', value: '<duration>', description: 'Per-request timeout: 250ms, 2s, 1m; a bare number is ms.', default: '30s' },
-    rejects: { type: 'string', value: '<file>', description: 'Rejected rows CSV (original columns, line, error).', default: '<output>.rejects.csv' },
-    'max-reject-ratio': { type: 'string', value: '<0..1>', description: 'Fail (exit 65) when more rows than this share are rejected.', default: '1' },
+    timeout: {
+      type: 'string',
+      value: '<duration>',
+      description: 'Per-request timeout: 250ms, 2s, 1m; a bare number is ms.',
+      default: '30s',
+    },
+    rejects: {
+      type: 'string',
+      value: '<file>',
+      description: 'Rejected rows CSV (original columns, line, error).',
+      default: '<output>.rejects.csv',
+    },
+    'max-reject-ratio': {
+      type: 'string',
+      value: '<0..1>',
+      description: 'Fail (exit 65) when more rows than this share are rejected.',
+      default: '1',
+    },
   },
   examples: [
     'batch-infer run --input data.csv --output scored.csv',
@@ -38,10 +79,12 @@ export const runCommand: Command = {
     }
     const timeoutText = str(values, 'timeout');
     const timeout = timeoutText === undefined ? undefined : parseDuration(timeoutText);
-    if (timeout === undefined && timeoutText !== undefined) throw usageError(`--timeout must be a duration like 250ms, 2s or 1m, got "${timeoutText}"`);
+    if (timeout === undefined && timeoutText !== undefined)
+      throw usageError(`--timeout must be a duration like 250ms, 2s or 1m, got "${timeoutText}"`);
     const ratioText = str(values, 'max-reject-ratio');
     const ratio = ratioText === undefined ? undefined : Number(ratioText);
-    if (ratio !== undefined && !(ratio >= 0 && ratio <= 1)) throw usageError(`--max-reject-ratio must be a number from 0 to 1, got "${ratioText}"`);
+    if (ratio !== undefined && !(ratio >= 0 && ratio <= 1))
+      throw usageError(`--max-reject-ratio must be a number from 0 to 1, got "${ratioText}"`);
     const optional = {
       url: str(values, 'url'),
       model: str(values, 'model'),

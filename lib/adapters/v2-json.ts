@@ -29,14 +29,18 @@ export function v2JsonCodec(contract: ModelContract, version?: number): HttpCode
       try {
         parsed = JSON.parse(response.body.toString('utf8'));
       } catch (cause) {
-        throw new BatchInferError(ErrorCodes.BAD_RESPONSE, 'Model server answered with invalid JSON', { cause });
+        throw new BatchInferError(ErrorCodes.BAD_RESPONSE, 'Model server answered with invalid JSON', {
+          cause,
+        });
       }
       const outputs = (parsed as { outputs?: unknown }).outputs;
       if (!Array.isArray(outputs)) badResponse('Model server response has no `outputs` array');
       const found = (outputs as { name?: unknown; data?: unknown }[]).find((o) => o.name === output);
-      if (found === undefined || !Array.isArray(found.data)) badResponse(`Model server response lacks output "${output}"`);
+      if (found === undefined || !Array.isArray(found.data))
+        badResponse(`Model server response lacks output "${output}"`);
       const data = (found.data as unknown[]).flat(Infinity);
-      if (data.length !== rows * width) badResponse(`Output "${output}" has ${data.length} values, expected ${rows} × ${width}`);
+      if (data.length !== rows * width)
+        badResponse(`Output "${output}" has ${data.length} values, expected ${rows} × ${width}`);
       return Float32Array.from(data as number[]);
     },
   };

@@ -6,8 +6,7 @@ import { parseDayOfYear, parseDecimal, type Parsed } from './parse.js';
 
 /** How a feature's raw value is taken from its column. */
 export type FeatureTransform =
-  | { type: 'number' }
-  | { type: 'day_of_year'; fn: 'sin' | 'cos'; period: number };
+  { type: 'number' } | { type: 'day_of_year'; fn: 'sin' | 'cos'; period: number };
 
 export interface FeatureSpec {
   /** Name of the feature (one element of the model's input vector). */
@@ -20,7 +19,10 @@ export interface FeatureSpec {
 }
 
 /** The raw (pre-standardization) value of one feature from one record. */
-export function rawFeature(spec: FeatureSpec, record: Readonly<Record<string, string | undefined>>): Parsed<number> {
+export function rawFeature(
+  spec: FeatureSpec,
+  record: Readonly<Record<string, string | undefined>>,
+): Parsed<number> {
   const text = record[spec.column];
   const { transform } = spec;
   if (transform.type === 'number') return parseDecimal(text);
@@ -34,7 +36,8 @@ export function standardize(spec: FeatureSpec, raw: number): number {
   return (raw - spec.standardize.mean) / spec.standardize.std;
 }
 
-export type FeatureResult = { ok: true; raw: Float64Array; features: Float32Array } | { ok: false; reason: string };
+export type FeatureResult =
+  { ok: true; raw: Float64Array; features: Float32Array } | { ok: false; reason: string };
 
 /**
  * Computes the model input for one record: raw feature values (for data-quality and drift profiles) and the

@@ -58,7 +58,14 @@ export function classificationReport(
     }
     log_loss = truth.length === 0 ? 0 : sum / truth.length;
   }
-  return { rows: truth.length, accuracy: truth.length === 0 ? 0 : correct / truth.length, macro_f1, log_loss, per_class, confusion };
+  return {
+    rows: truth.length,
+    accuracy: truth.length === 0 ? 0 : correct / truth.length,
+    macro_f1,
+    log_loss,
+    per_class,
+    confusion,
+  };
 }
 
 /** Index of the largest value in row `row` of a row-major matrix with `width` columns. */

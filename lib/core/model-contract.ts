@@ -50,7 +50,11 @@ export interface ModelContract {
 }
 
 function fail(message: string, model?: string): never {
-  throw new BatchInferError(ErrorCodes.MODEL_CONTRACT, message, model === undefined ? {} : { context: { model } });
+  throw new BatchInferError(
+    ErrorCodes.MODEL_CONTRACT,
+    message,
+    model === undefined ? {} : { context: { model } },
+  );
 }
 
 function isObject(x: unknown): x is Record<string, unknown> {
@@ -58,22 +62,35 @@ function isObject(x: unknown): x is Record<string, unknown> {
 }
 
 function checkTensors(value: unknown, field: string, name: string): void {
-  if (!Array.isArray(value) || value.length === 0) fail(`model.json of ${show(name)}: \`${field}\` must be a non-empty array`, name);
+  if (!Array.isArray(value) || value.length === 0)
+    fail(`model.json of ${show(name)}: \`${field}\` must be a non-empty array`, name);
   for (const t of value) {
-    if (!isObject(t) || typeof t.name !== 'string' || typeof t.datatype !== 'string' || !Array.isArray(t.shape)) {
-      fail(`model.json of ${show(name)}: every \`${field}\` entry needs name, datatype and shape, got ${show(t)}`, name);
+    if (
+      !isObject(t) ||
+      typeof t.name !== 'string' ||
+      typeof t.datatype !== 'string' ||
+      !Array.isArray(t.shape)
+    ) {
+      fail(
+        `model.json of ${show(name)}: every \`${field}\` entry needs name, datatype and shape, got ${show(t)}`,
+        name,
+      );
     }
   }
 }
 
 function checkFeature(f: unknown, name: string): void {
   const where = `model.json of ${show(name)}: feature ${show(f)}`;
-  if (!isObject(f) || typeof f.name !== 'string' || typeof f.column !== 'string') fail(`${where} needs name and column`, name);
+  if (!isObject(f) || typeof f.name !== 'string' || typeof f.column !== 'string')
+    fail(`${where} needs name and column`, name);
   const t = f.transform;
   const okTransform =
     isObject(t) &&
     (t.type === 'number' ||
-      (t.type === 'day_of_year' && (t.fn === 'sin' || t.fn === 'cos') && typeof t.period === 'number' && t.period > 0));
+      (t.type === 'day_of_year' &&
+        (t.fn === 'sin' || t.fn === 'cos') &&
+        typeof t.period === 'number' &&
+        t.period > 0));
   if (!okTransform) fail(`${where} has an unknown transform (expected number or day_of_year sin/cos)`, name);
   const s = f.standardize;
   if (!isObject(s) || typeof s.mean !== 'number' || typeof s.std !== 'number' || !(s.std > 0)) {
@@ -85,23 +102,37 @@ function checkFeature(f: unknown, name: string): void {
 export function validateContract(value: unknown, expectedName?: string): ModelContract {
   const name = expectedName ?? (isObject(value) && typeof value.name === 'string' ? value.name : '?');
   if (!isObject(value)) fail(`model.json of ${show(name)} must be a JSON object`, name);
-  if (value.format !== 1) fail(`model.json of ${show(name)}: unsupported format ${show(value.format)} (expected 1)`, name);
-  if (typeof value.name !== 'string' || value.name === '') fail(`model.json of ${show(name)}: \`name\` must be a non-empty string`, name);
+  if (value.format !== 1)
+    fail(`model.json of ${show(name)}: unsupported format ${show(value.format)} (expected 1)`, name);
+  if (typeof value.name !== 'string' || value.name === '')
+    fail(`model.json of ${show(name)}: \`name\` must be a non-empty string`, name);
   if (expectedName !== undefined && value.name !== expectedName) {
-    fail(`model.json names the model ${show(value.name)} but it sits in the directory ${show(expectedName)}`, name);
+    fail(
+      `model.json names the model ${show(value.name)} but it sits in the directory ${show(expectedName)}`,
+      name,
+    );
   }
-  if (value.platform !== 'onnxruntime_onnx') fail(`model.json of ${show(name)}: platform must be "onnxruntime_onnx"`, name);
+  if (value.platform !== 'onnxruntime_onnx')
+    fail(`model.json of ${show(name)}: platform must be "onnxruntime_onnx"`, name);
   checkTensors(value.inputs, 'inputs', name);
   checkTensors(value.outputs, 'outputs', name);
-  if (!Array.isArray(value.labels) || value.labels.length === 0 || !value.labels.every((l) => typeof l === 'string')) {
+  if (
+    !Array.isArray(value.labels) ||
+    value.labels.length === 0 ||
+    !value.labels.every((l) => typeof l === 'string')
+  ) {
     fail(`model.json of ${show(name)}: \`labels\` must be a non-empty array of strings`, name);
   }
-  if (!Array.isArray(value.features) || value.features.length === 0) fail(`model.json of ${show(name)}: \`features\` must be a non-empty array`, name);
+  if (!Array.isArray(value.features) || value.features.length === 0)
+    fail(`model.json of ${show(name)}: \`features\` must be a non-empty array`, name);
   for (const f of value.features) checkFeature(f, name);
   const input = (value.inputs as TensorSpec[])[0] as TensorSpec;
   const width = input.shape[input.shape.length - 1];
   if (width !== value.features.length) {
-    fail(`model.json of ${show(name)}: input ${show(input.name)} has width ${show(width)} but ${value.features.length} features are specified`, name);
+    fail(
+      `model.json of ${show(name)}: input ${show(input.name)} has width ${show(width)} but ${value.features.length} features are specified`,
+      name,
+    );
   }
   return value as unknown as ModelContract;
 }

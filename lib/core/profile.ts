@@ -58,7 +58,12 @@ export function binProportions(edges: readonly number[], values: ArrayLike<numbe
 }
 
 /** Profile of one feature's raw values; `missing` counts rows where the value could not be computed. */
-export function profileFeature(name: string, values: ArrayLike<number>, missing: number, bins = 10): FeatureProfile {
+export function profileFeature(
+  name: string,
+  values: ArrayLike<number>,
+  missing: number,
+  bins = 10,
+): FeatureProfile {
   const sorted = Float64Array.from(values).sort();
   const n = sorted.length;
   let sum = 0;
@@ -91,7 +96,9 @@ export function labelShares(labels: readonly string[], predicted: ArrayLike<numb
     const k = predicted[i] as number;
     counts[k] = (counts[k] ?? 0) + 1;
   }
-  return Object.fromEntries(labels.map((l, i) => [l, round((counts[i] ?? 0) / Math.max(1, predicted.length))]));
+  return Object.fromEntries(
+    labels.map((l, i) => [l, round((counts[i] ?? 0) / Math.max(1, predicted.length))]),
+  );
 }
 
 /** Profiles are written to JSON: 9 significant digits keep them exact enough and the file stable. */

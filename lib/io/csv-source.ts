@@ -7,9 +7,21 @@
 import { parse, type Options, type Parser } from 'csv-parse';
 import type { SourceRecord } from '../types.js';
 
+/** Line breaks inside a record's fields (CRLF counts once), i.e. how many lines past its first it ends on. */
+function breaksIn(values: readonly string[]): number {
+  let n = 0;
+  for (const value of values) {
+    for (let i = 0; i < value.length; i++) {
+      const c = value.charCodeAt(i);
+      if (c === 10 || (c === 13 && value.charCodeAt(i + 1) !== 10)) n++;
+    }
+  }
+  return n;
+}
+
 export function createCsvParser(): Parser {
-  // csv-parse reports the line a record ends on; it starts right after the previous record's last line and
-  // any blank lines skipped since, which `empty_lines` counts.
+  // csv-parse's own `lines` counts a CRLF inside a quoted field as two lines, so lines are counted here: a
+  // record starts right after the previous one ended, plus any blank lines skipped (`empty_lines`) between.
   let previousEnd = 0;
   let previousEmpty = 0;
   const options: Options<SourceRecord, string[]> = {
@@ -18,7 +30,7 @@ export function createCsvParser(): Parser {
     relax_column_count: true,
     on_record: (values, context) => {
       const line = previousEnd + (context.empty_lines - previousEmpty) + 1;
-      previousEnd = context.lines;
+      previousEnd = line + breaksIn(values);
       previousEmpty = context.empty_lines;
       return { line, values };
     },

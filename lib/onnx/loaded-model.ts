@@ -29,7 +29,10 @@ export class LoadedModel {
     this.#session = session;
   }
 
-  static async load(files: ModelVersionFiles, options: { intraOpNumThreads?: number } = {}): Promise<LoadedModel> {
+  static async load(
+    files: ModelVersionFiles,
+    options: { intraOpNumThreads?: number } = {},
+  ): Promise<LoadedModel> {
     let session: ort.InferenceSession;
     try {
       session = await ort.InferenceSession.create(files.onnxPath, {
@@ -62,13 +65,20 @@ export class LoadedModel {
     try {
       result = await this.#session.run(feeds, [...names]);
     } catch (cause) {
-      throw new BatchInferError(ErrorCodes.INFERENCE, `Inference failed for model ${this.name}`, { cause, context: { model: this.name } });
+      throw new BatchInferError(ErrorCodes.INFERENCE, `Inference failed for model ${this.name}`, {
+        cause,
+        context: { model: this.name },
+      });
     }
     return names.map((name) => {
       const tensor = result[name] as ort.Tensor;
       const datatype = datatypeOfOrt(tensor.type);
       if (datatype === undefined) {
-        throw new BatchInferError(ErrorCodes.INFERENCE, `Output ${name} has unsupported type ${tensor.type}`, { context: { model: this.name } });
+        throw new BatchInferError(
+          ErrorCodes.INFERENCE,
+          `Output ${name} has unsupported type ${tensor.type}`,
+          { context: { model: this.name } },
+        );
       }
       return { name, datatype, shape: [...tensor.dims], data: tensor.data };
     });

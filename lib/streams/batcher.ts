@@ -27,7 +27,13 @@ export class Batcher extends Transform {
     refuseUnknownKeys('Batcher', options, ['batchSize', 'signal']);
     const batchSize = integerOption('batchSize', options.batchSize, DEFAULT_BATCH_SIZE, 1, 1_000_000);
     const signal = signalOption('signal', options.signal);
-    super({ writableObjectMode: true, readableObjectMode: true, writableHighWaterMark: batchSize, readableHighWaterMark: 2, ...(signal ? { signal } : {}) });
+    super({
+      writableObjectMode: true,
+      readableObjectMode: true,
+      writableHighWaterMark: batchSize,
+      readableHighWaterMark: 2,
+      ...(signal ? { signal } : {}),
+    });
     this.#batchSize = batchSize;
   }
 

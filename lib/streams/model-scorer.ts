@@ -39,7 +39,12 @@ export class ModelScorer extends Transform {
     refuseUnknownKeys('ModelScorer', options, ['scorer', 'concurrency', 'signal']);
     const concurrency = integerOption('concurrency', options.concurrency, DEFAULT_CONCURRENCY, 1, 1024);
     const signal = signalOption('signal', options.signal);
-    super({ objectMode: true, writableHighWaterMark: 1, readableHighWaterMark: 1, ...(signal ? { signal } : {}) });
+    super({
+      objectMode: true,
+      writableHighWaterMark: 1,
+      readableHighWaterMark: 1,
+      ...(signal ? { signal } : {}),
+    });
     this.#scorer = options.scorer;
     this.#concurrency = concurrency;
     this.#limit = pLimit(concurrency);
@@ -50,7 +55,10 @@ export class ModelScorer extends Transform {
     this.#inflight.push(
       this.#limit(() => this.#scorer.score(batch.tensor, batch.rows.length, signal)).then(
         (probabilities): Settled => ({ ok: true, batch: { ...batch, probabilities } }),
-        (error: unknown): Settled => ({ ok: false, error: error instanceof Error ? error : new Error(String(error)) }),
+        (error: unknown): Settled => ({
+          ok: false,
+          error: error instanceof Error ? error : new Error(String(error)),
+        }),
       ),
     );
     if (this.#inflight.length < this.#concurrency) {

@@ -33,7 +33,12 @@ export class Postprocessor extends Transform {
   constructor(options: PostprocessorOptions) {
     refuseUnknownKeys('Postprocessor', options, ['labels', 'inputColumns', 'signal']);
     const signal = signalOption('signal', options.signal);
-    super({ objectMode: true, readableHighWaterMark: 1024, writableHighWaterMark: 1, ...(signal ? { signal } : {}) });
+    super({
+      objectMode: true,
+      readableHighWaterMark: 1024,
+      writableHighWaterMark: 1,
+      ...(signal ? { signal } : {}),
+    });
     this.#labels = options.labels;
     this.#inputColumns = options.inputColumns;
   }

@@ -38,7 +38,12 @@ export class Preprocessor extends Transform {
   constructor(options: PreprocessorOptions) {
     refuseUnknownKeys('Preprocessor', options, ['features', 'columns', 'onReject', 'signal']);
     const signal = signalOption('signal', options.signal);
-    super({ objectMode: true, readableHighWaterMark: 1024, writableHighWaterMark: 1024, ...(signal ? { signal } : {}) });
+    super({
+      objectMode: true,
+      readableHighWaterMark: 1024,
+      writableHighWaterMark: 1024,
+      ...(signal ? { signal } : {}),
+    });
     this.#features = options.features;
     this.#onReject = options.onReject ?? (() => undefined);
     if (options.columns !== undefined) this.#setColumns(options.columns);
@@ -59,7 +64,10 @@ export class Preprocessor extends Transform {
       );
     }
     this.#columns = columns;
-    this.#lookup = requiredColumns(this.#features).map((column) => ({ column, index: columns.indexOf(column) }));
+    this.#lookup = requiredColumns(this.#features).map((column) => ({
+      column,
+      index: columns.indexOf(column),
+    }));
   }
 
   override _transform(record: SourceRecord, _encoding: BufferEncoding, callback: TransformCallback): void {

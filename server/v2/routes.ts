@@ -15,7 +15,8 @@ export const EXTENSIONS: readonly string[] = [];
 
 function jsonData(output: OutputTensor): unknown[] {
   if (output.datatype === 'BOOL') return Array.from(output.data as Uint8Array, (v) => v !== 0);
-  if (output.data instanceof BigInt64Array || output.data instanceof BigUint64Array) return Array.from(output.data, Number);
+  if (output.data instanceof BigInt64Array || output.data instanceof BigUint64Array)
+    return Array.from(output.data, Number);
   return Array.from(output.data as Float32Array);
 }
 
@@ -73,7 +74,8 @@ export function v2Router(server: ServerContext): Router {
       try {
         outputs = await model.run(request.feeds, request.outputNames);
       } catch (err) {
-        if (isBatchInferError(err, ErrorCodes.INFERENCE)) metrics.predictionErrors.inc({ ...labels, reason: 'inference' });
+        if (isBatchInferError(err, ErrorCodes.INFERENCE))
+          metrics.predictionErrors.inc({ ...labels, reason: 'inference' });
         throw err;
       }
       metrics.inferenceDuration.observe({ model_name: model.name }, (performance.now() - started) / 1000);
@@ -83,7 +85,12 @@ export function v2Router(server: ServerContext): Router {
         model_name: model.name,
         model_version: String(model.version),
         ...(request.id === undefined ? {} : { id: request.id }),
-        outputs: outputs.map((o) => ({ name: o.name, datatype: o.datatype, shape: o.shape, data: jsonData(o) })),
+        outputs: outputs.map((o) => ({
+          name: o.name,
+          datatype: o.datatype,
+          shape: o.shape,
+          data: jsonData(o),
+        })),
       };
     });
   }
