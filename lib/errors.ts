@@ -27,6 +27,10 @@ export const ErrorCodes = {
   BAD_RESPONSE: 'BI_ERR_BAD_RESPONSE',
   /** Running the model failed inside onnxruntime. */
   INFERENCE: 'BI_ERR_INFERENCE',
+  /** A request's deadline passed before it was answered (server answers 504). */
+  TIMEOUT: 'BI_ERR_TIMEOUT',
+  /** The server's queue for a model is full, or it is shutting down (server answers 503 with Retry-After). */
+  OVERLOADED: 'BI_ERR_OVERLOADED',
 } as const;
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];

@@ -14,6 +14,7 @@ import { normalizeServerOptions, type ModelServerOptions } from './options.js';
 import { ModelRepository } from './repository.js';
 import { v2Router } from './v2/routes.js';
 import { metricsMiddleware } from './http/metrics-middleware.js';
+import { Lifecycle } from './http/lifecycle.js';
 
 export type { ModelServerOptions } from './options.js';
 
@@ -24,8 +25,12 @@ export interface ModelServer {
   readonly loaded: Promise<void>;
   /** Names of the models being served. */
   models(): string[];
-  /** Stops answering ready and releases every model session. */
-  close(): Promise<void>;
+  /**
+   * Graceful stop: readiness turns false and new requests get 503 at once; requests in flight finish (for up
+   * to `graceMs`, default 10 s); then every model session is released. Stop accepting connections first
+   * (`server.close()`), as `batch-infer serve` does.
+   */
+  close(options?: { graceMs?: number }): Promise<void>;
 }
 
 export function createModelServer(options: ModelServerOptions = {}): ModelServer {
@@ -33,20 +38,22 @@ export function createModelServer(options: ModelServerOptions = {}): ModelServer
   const logger = options.logger ?? pino({ level: 'silent' });
   const repository = new ModelRepository(resolved.models);
   const metrics = createServerMetrics();
-  let state: 'loading' | 'ready' | 'closed' = 'loading';
+  const lifecycle = new Lifecycle();
+  let loadedAll = false;
   const context: ServerContext = {
     version: VERSION,
     repository,
     metrics,
     options: resolved,
     logger,
-    isReady: () => state === 'ready' && repository.size > 0,
+    isReady: () => loadedAll && !lifecycle.closing && repository.size > 0,
   };
 
   const app = new Koa();
   // Metrics outermost, so a request's duration is recorded with the status the error middleware chose.
   app.use(metricsMiddleware(metrics));
   app.use(errorMiddleware(logger));
+  app.use(lifecycle.middleware(logger, resolved.requestTimeoutMs));
   const router = v2Router(context);
   app.use(router.routes());
   app.use(
@@ -59,7 +66,7 @@ export function createModelServer(options: ModelServerOptions = {}): ModelServer
   const loaded = repository
     .loadAll((model, err) => logger.error({ err, model }, 'model failed to load'))
     .then(() => {
-      if (state === 'loading') state = 'ready';
+      loadedAll = true;
       logger.info({ models: repository.names() }, 'models loaded');
     });
 
@@ -67,8 +74,8 @@ export function createModelServer(options: ModelServerOptions = {}): ModelServer
     app,
     loaded,
     models: () => repository.names(),
-    async close() {
-      state = 'closed';
+    async close(closeOptions = {}) {
+      await lifecycle.drain(closeOptions.graceMs ?? 10_000);
       await loaded.catch(() => undefined);
       await repository.close();
     },

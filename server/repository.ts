@@ -5,10 +5,12 @@
 import { BatchInferError, ErrorCodes, show } from '../lib/errors.js';
 import { listModels, listVersions, readModelVersion } from '../lib/model-files.js';
 import { LoadedModel } from '../lib/onnx/loaded-model.js';
+import { directEngine } from './inference/direct-engine.js';
+import type { ServedModel } from './served-model.js';
 
 export class ModelRepository {
   readonly dir: string;
-  readonly #models = new Map<string, Map<number, LoadedModel>>();
+  readonly #models = new Map<string, Map<number, ServedModel>>();
 
   constructor(dir: string) {
     this.dir = dir;
@@ -19,9 +21,10 @@ export class ModelRepository {
     for (const name of await listModels(this.dir)) {
       try {
         for (const version of await listVersions(this.dir, name)) {
-          const model = await LoadedModel.load(await readModelVersion(this.dir, name, version));
-          const versions = this.#models.get(name) ?? new Map<number, LoadedModel>();
-          versions.set(version, model);
+          const files = await readModelVersion(this.dir, name, version);
+          const loaded = await LoadedModel.load(files);
+          const versions = this.#models.get(name) ?? new Map<number, ServedModel>();
+          versions.set(version, { name, version, contract: files.contract, engine: directEngine(loaded) });
           this.#models.set(name, versions);
         }
       } catch (err) {
@@ -43,7 +46,7 @@ export class ModelRepository {
   }
 
   /** The model version a request names (a string from the URL), or the latest; 404-coded error otherwise. */
-  get(name: string, version?: string): LoadedModel {
+  get(name: string, version?: string): ServedModel {
     const versions = this.#models.get(name);
     if (versions === undefined) {
       throw new BatchInferError(ErrorCodes.MODEL_NOT_FOUND, `Unknown model ${show(name)}`, {
@@ -52,7 +55,7 @@ export class ModelRepository {
     }
     if (version === undefined) {
       const latest = Math.max(...versions.keys());
-      return versions.get(latest) as LoadedModel;
+      return versions.get(latest) as ServedModel;
     }
     const model = /^[1-9]\d*$/.test(version) ? versions.get(Number(version)) : undefined;
     if (model === undefined) {
@@ -70,6 +73,6 @@ export class ModelRepository {
   async close(): Promise<void> {
     const all = [...this.#models.values()].flatMap((v) => [...v.values()]);
     this.#models.clear();
-    await Promise.all(all.map((m) => m.close()));
+    await Promise.all(all.map((m) => m.engine.close()));
   }
 }

@@ -6,7 +6,8 @@ import type { ModelServer } from '../../server/index.js';
 export interface Listening {
   server: Server;
   url: string;
-  close(): Promise<void>;
+  /** Stops accepting connections, lets in-flight requests finish (up to `graceMs`), then releases the models. */
+  close(graceMs?: number): Promise<void>;
 }
 
 export async function listen(modelServer: ModelServer, port: number, host: string): Promise<Listening> {
@@ -25,11 +26,13 @@ export async function listen(modelServer: ModelServer, port: number, host: strin
   return {
     server,
     url: `http://${shown}:${address.port}`,
-    async close() {
+    async close(graceMs = 10_000) {
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeIdleConnections();
+      await modelServer.close({ graceMs });
+      // Keep-alive connections that still linger after the drain would hold `closed` open.
+      server.closeAllConnections();
       await closed;
-      await modelServer.close();
     },
   };
 }

@@ -85,3 +85,9 @@ export function signalOption(name: string, value: unknown): AbortSignal | undefi
   if (!(value instanceof AbortSignal)) invalid(name, 'an AbortSignal', value);
   return value;
 }
+
+/** Refuses a missing required option; the value's own check comes after. */
+export function requiredOption<T>(name: string, value: T | undefined): T {
+  if (value === undefined) invalid(name, 'a value (the option is required)', value);
+  return value;
+}

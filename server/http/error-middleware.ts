@@ -12,6 +12,8 @@ function statusOf(err: unknown): number {
   if (isBatchInferError(err)) {
     if (err.code === ErrorCodes.MODEL_NOT_FOUND) return 404;
     if (err.code === ErrorCodes.BAD_REQUEST || err.code === ErrorCodes.BAD_RECORD) return 400;
+    if (err.code === ErrorCodes.TIMEOUT) return 504;
+    if (err.code === ErrorCodes.OVERLOADED) return 503;
   }
   return 500;
 }
@@ -24,6 +26,7 @@ export function errorMiddleware(logger: Logger) {
       const status = statusOf(err);
       ctx.status = status;
       if (err instanceof HttpError) ctx.set(err.headers);
+      if (status === 503) ctx.set('Retry-After', ctx.response.get('Retry-After') || '1');
       if (status >= 500) {
         logger.error({ err, method: ctx.method, path: ctx.path }, 'request failed');
         ctx.body = { error: 'Internal server error' };

@@ -1,16 +1,17 @@
 /**
  * Validates an Open Inference Protocol inference request against a model's contract and turns its inputs into
- * onnxruntime tensors. Accepts flat or nested `data`, coerces JSON numbers/booleans to the declared datatype,
+ * tensors. Accepts flat or nested `data`, coerces JSON numbers/booleans to the declared datatype,
  * and checks that the shape matches the contract (−1 = any size) and the data length matches the shape.
+ * The result is plain typed arrays, ready for any inference engine.
  */
-import * as ort from 'onnxruntime-node';
 import { BatchInferError, ErrorCodes, show } from '../../lib/errors.js';
 import { datatypeInfo, elementCount, isNumericDatatype } from '../../lib/core/datatypes.js';
 import type { ModelContract, TensorSpec } from '../../lib/core/model-contract.js';
+import type { Tensor, TensorData } from '../inference/types.js';
 
 export interface ParsedInferRequest {
   id?: string;
-  feeds: Record<string, ort.Tensor>;
+  inputs: Tensor[];
   outputNames: string[];
 }
 
@@ -33,7 +34,7 @@ function checkShape(spec: TensorSpec, shape: unknown): number[] {
   return dims;
 }
 
-function toTensor(spec: TensorSpec, input: Record<string, unknown>): ort.Tensor {
+function toTensor(spec: TensorSpec, input: Record<string, unknown>): Tensor {
   if (input.datatype !== spec.datatype) {
     bad(
       `Input ${show(spec.name)}: datatype ${show(input.datatype)} does not match the model's ${spec.datatype}`,
@@ -57,7 +58,7 @@ function toTensor(spec: TensorSpec, input: Record<string, unknown>): ort.Tensor 
       bad(`Input ${show(spec.name)}: element ${i} is ${show(v)}, not a valid ${spec.datatype} value`);
     data[i] = info.bigint ? BigInt(Math.trunc(v as number)) : Number(v);
   }
-  return new ort.Tensor(info.ort as 'float32', data as Float32Array, dims);
+  return { name: spec.name, datatype: spec.datatype, shape: dims, data: data as TensorData };
 }
 
 export function parseInferRequest(body: unknown, contract: ModelContract): ParsedInferRequest {
@@ -76,12 +77,11 @@ export function parseInferRequest(body: unknown, contract: ModelContract): Parse
     if (!contract.inputs.some((s) => s.name === name))
       bad(`Unknown input ${show(name)} for model ${show(contract.name)}`);
   }
-  const feeds: Record<string, ort.Tensor> = {};
-  for (const spec of contract.inputs) {
+  const inputs = contract.inputs.map((spec) => {
     const input = byName.get(spec.name);
     if (input === undefined) bad(`Missing input ${show(spec.name)} for model ${show(contract.name)}`);
-    feeds[spec.name] = toTensor(spec, input);
-  }
+    return toTensor(spec, input);
+  });
   let outputNames = contract.outputs.map((o) => o.name);
   if (body.outputs !== undefined) {
     if (!Array.isArray(body.outputs)) bad('`outputs` must be an array');
@@ -93,5 +93,5 @@ export function parseInferRequest(body: unknown, contract: ModelContract): Parse
       return o.name;
     });
   }
-  return { ...(typeof body.id === 'string' ? { id: body.id } : {}), feeds, outputNames };
+  return { ...(typeof body.id === 'string' ? { id: body.id } : {}), inputs, outputNames };
 }

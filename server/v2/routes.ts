@@ -7,20 +7,22 @@ import { performance } from 'node:perf_hooks';
 import { ErrorCodes, isBatchInferError } from '../../lib/errors.js';
 import { readBody, parseJson } from '../http/body.js';
 import type { ServerContext } from '../context.js';
-import type { LoadedModel, OutputTensor } from '../../lib/onnx/loaded-model.js';
+import type { ServedModel } from '../served-model.js';
+import type { Tensor } from '../inference/types.js';
 import { parseInferRequest } from './infer-request.js';
+import type { RequestState } from '../http/lifecycle.js';
 
 /** The extensions this server implements, listed in server metadata as the protocol requires. */
 export const EXTENSIONS: readonly string[] = [];
 
-function jsonData(output: OutputTensor): unknown[] {
+function jsonData(output: Tensor): unknown[] {
   if (output.datatype === 'BOOL') return Array.from(output.data as Uint8Array, (v) => v !== 0);
   if (output.data instanceof BigInt64Array || output.data instanceof BigUint64Array)
     return Array.from(output.data, Number);
   return Array.from(output.data as Float32Array);
 }
 
-function modelMetadata(model: LoadedModel, versions: number[]): Record<string, unknown> {
+function modelMetadata(model: ServedModel, versions: number[]): Record<string, unknown> {
   return {
     name: model.name,
     versions: versions.map(String),
@@ -72,15 +74,16 @@ export function v2Router(server: ServerContext): Router {
       const started = performance.now();
       let outputs;
       try {
-        outputs = await model.run(request.feeds, request.outputNames);
+        outputs = await model.engine.infer(request.inputs, request.outputNames, {
+          deadline: (ctx.state as RequestState).deadline,
+        });
       } catch (err) {
         if (isBatchInferError(err, ErrorCodes.INFERENCE))
           metrics.predictionErrors.inc({ ...labels, reason: 'inference' });
         throw err;
       }
       metrics.inferenceDuration.observe({ model_name: model.name }, (performance.now() - started) / 1000);
-      const firstInput = Object.values(request.feeds)[0];
-      metrics.predictions.inc(labels, firstInput?.dims[0] ?? 0);
+      metrics.predictions.inc(labels, request.inputs[0]?.shape[0] ?? 0);
       ctx.body = {
         model_name: model.name,
         model_version: String(model.version),
