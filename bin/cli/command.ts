@@ -2,10 +2,18 @@
 import { parseArgs } from 'node:util';
 import { BatchInferError, ErrorCodes } from '../../lib/errors.js';
 import type { Logger } from 'pino';
+import { parseDuration } from '../../lib/core/duration.js';
+import { applyDefaults, envNames, type FlagValues } from './config.js';
+
+export type { FlagValues } from './config.js';
 
 export interface OptionSpec {
   type: 'string' | 'boolean';
+  /** The flag may be given several times (a string list; a comma-separated list in env and config). */
+  multiple?: boolean;
   short?: string;
+  /** Platform environment variables read after `BATCH_INFER_<FLAG>`, e.g. `AIP_HTTP_PORT`. */
+  env?: readonly string[];
   /** Placeholder shown in help, e.g. `<file>`. */
   value?: string;
   description: string;
@@ -26,7 +34,7 @@ export interface Command {
   summary: string;
   options: Record<string, OptionSpec>;
   examples: string[];
-  run(values: Record<string, string | boolean | undefined>, io: CliIO): Promise<number>;
+  run(values: FlagValues, io: CliIO): Promise<number>;
 }
 
 export function usageError(message: string): BatchInferError {
@@ -34,44 +42,55 @@ export function usageError(message: string): BatchInferError {
 }
 
 const HELP: OptionSpec = { type: 'boolean', short: 'h', description: 'Show this help.' };
+const CONFIG: OptionSpec = {
+  type: 'string',
+  value: '<file>',
+  description: 'JSON file of flag values, e.g. {"batch-size": 512}.',
+};
 
-/** Parses a command's arguments strictly: unknown flags and stray positionals are usage errors. */
-export function parseCommandArgs(
-  command: Command,
-  args: string[],
-): Record<string, string | boolean | undefined> {
-  const options = { ...command.options, help: HELP };
+/**
+ * Parses a command's arguments strictly (unknown flags and stray positionals are usage errors), then fills
+ * unset flags from the environment and the `--config` file (see config.ts).
+ */
+export function parseCommandArgs(command: Command, args: string[], env: NodeJS.ProcessEnv): FlagValues {
+  const options = { ...command.options, config: CONFIG, help: HELP };
+  let values: FlagValues;
   try {
-    const { values } = parseArgs({
+    values = parseArgs({
       args,
       strict: true,
       allowPositionals: false,
       options: Object.fromEntries(
         Object.entries(options).map(([name, o]) => [
           name,
-          { type: o.type, ...(o.short ? { short: o.short } : {}) },
+          {
+            type: o.type,
+            ...(o.short ? { short: o.short } : {}),
+            ...(o.multiple === true ? { multiple: true } : {}),
+          },
         ]),
       ),
-    });
-    return values;
+    }).values as FlagValues; // boolean flags are never `multiple`, so lists hold strings only
   } catch (err) {
     throw usageError((err as Error).message.replace(/\. To specify.*$/s, ''));
   }
+  return values.help === true ? values : applyDefaults(command, values, env);
 }
 
 export function commandHelp(command: Command): string {
-  const options = { ...command.options, help: HELP };
+  const options = { ...command.options, config: CONFIG, help: HELP };
   const rows = Object.entries(options).map(([name, o]) => {
     const flag = `${o.short ? `-${o.short}, ` : '    '}--${name}${o.value ? ` ${o.value}` : ''}`;
     const extra = o.default === undefined ? '' : ` (default: ${o.default})`;
-    return `  ${flag.padEnd(30)} ${o.description}${extra}`;
+    const vars = name === 'help' ? '' : `\n  ${''.padEnd(32)} env: ${envNames(name, o).join(', ')}`;
+    return `  ${flag.padEnd(32)} ${o.description}${extra}${vars}`;
   });
   return [
     `Usage: batch-infer ${command.name} [options]`,
     '',
     command.summary,
     '',
-    'Options:',
+    'Options (flags win over environment variables, which win over --config):',
     ...rows,
     '',
     'Examples:',
@@ -80,21 +99,34 @@ export function commandHelp(command: Command): string {
   ].join('\n');
 }
 
-/** A string flag's value, or undefined. */
-export function str(values: Record<string, string | boolean | undefined>, name: string): string | undefined {
+/** A string flag's value (the last one, when given several times), or undefined. */
+export function str(values: FlagValues, name: string): string | undefined {
   const v = values[name];
+  if (Array.isArray(v)) return v[v.length - 1];
   return typeof v === 'string' ? v : undefined;
 }
 
+/** A repeatable flag's values, or an empty list. */
+export function list(values: FlagValues, name: string): string[] {
+  const v = values[name];
+  if (Array.isArray(v)) return v;
+  return typeof v === 'string' ? [v] : [];
+}
+
 /** An integer flag's value; anything else is a usage error naming the flag. */
-export function int(
-  values: Record<string, string | boolean | undefined>,
-  name: string,
-  min: number,
-): number | undefined {
+export function int(values: FlagValues, name: string, min: number): number | undefined {
   const v = str(values, name);
   if (v === undefined) return undefined;
   if (!/^\d+$/.test(v) || Number(v) < min)
     throw usageError(`--${name} must be an integer ≥ ${min}, got "${v}"`);
   return Number(v);
+}
+
+/** A duration flag's value in milliseconds (`250ms`, `2s`, `1m`; a bare number is ms). */
+export function duration(values: FlagValues, name: string): number | undefined {
+  const v = str(values, name);
+  if (v === undefined) return undefined;
+  const ms = parseDuration(v);
+  if (ms === undefined) throw usageError(`--${name} must be a duration like 250ms, 2s or 1m, got "${v}"`);
+  return ms;
 }

@@ -62,7 +62,7 @@ export async function main(argv: readonly string[], io: MainIO): Promise<number>
     );
   const cliIO: CliIO = { ...io, logger };
   try {
-    const values = parseCommandArgs(command, [...rest]);
+    const values = parseCommandArgs(command, [...rest], io.env);
     if (values.help === true) {
       io.stdout.write(commandHelp(command));
       return EXIT_OK;

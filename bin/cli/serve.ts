@@ -1,22 +1,13 @@
 /** `batch-infer serve`: the model server, until SIGTERM or SIGINT, which drain in-flight requests. */
-import { createModelServer } from '../../server/index.js';
+import { createModelServer, type ModelServerOptions } from '../../server/index.js';
 import { EXIT_OK } from './exit-codes.js';
-import { int, str, type Command } from './command.js';
+import { duration, int, str, type Command } from './command.js';
 import { listen } from './listen.js';
-
-/** The port: --port, then the platform variables the container contracts define, then 8080. */
-function portFrom(flag: number | undefined, env: NodeJS.ProcessEnv): number {
-  if (flag !== undefined) return flag;
-  for (const name of ['PORT', 'AIP_HTTP_PORT', 'SAGEMAKER_BIND_TO_PORT']) {
-    const value = env[name];
-    if (value !== undefined && /^\d+$/.test(value)) return Number(value);
-  }
-  return 8080;
-}
 
 export const serveCommand: Command = {
   name: 'serve',
-  summary: 'Serve a model repository over the Open Inference Protocol V2 (KServe / Triton REST).',
+  summary:
+    'Serve a model repository over the Open Inference Protocol V2 (KServe / Triton REST), with the SageMaker and Vertex AI container contracts.',
   options: {
     models: {
       type: 'string',
@@ -28,28 +19,124 @@ export const serveCommand: Command = {
       type: 'string',
       short: 'p',
       value: '<n>',
-      description: 'Port; else PORT, AIP_HTTP_PORT or SAGEMAKER_BIND_TO_PORT.',
+      description: 'Port to listen on.',
       default: '8080',
+      env: ['PORT', 'AIP_HTTP_PORT', 'SAGEMAKER_BIND_TO_PORT'],
     },
     host: { type: 'string', value: '<address>', description: 'Address to listen on.', default: '0.0.0.0' },
+    'default-model': {
+      type: 'string',
+      value: '<name>',
+      description: 'Model behind /invocations and the Vertex AI predict route.',
+      default: 'the only model, else the first by name',
+    },
+    workers: {
+      type: 'string',
+      value: '<n>',
+      description: 'Inference worker threads.',
+      default: 'the number of cores',
+      env: ['SAGEMAKER_MODEL_SERVER_WORKERS'],
+    },
+    'intra-op-threads': {
+      type: 'string',
+      value: '<n>',
+      description: 'onnxruntime threads per worker.',
+      default: '1',
+    },
+    'max-batch-size': {
+      type: 'string',
+      value: '<rows>',
+      description: 'Largest dynamic batch; 0 turns dynamic batching off.',
+      default: '256',
+    },
+    'max-queue-delay': {
+      type: 'string',
+      value: '<duration>',
+      description: 'How long a request may wait for batch-mates.',
+      default: '2ms',
+    },
+    'max-queue-size': {
+      type: 'string',
+      value: '<n>',
+      description: 'Queued requests per model; beyond it 503 + Retry-After.',
+      default: '1024',
+    },
+    'request-timeout': {
+      type: 'string',
+      value: '<duration>',
+      description: 'Deadline per request (504 after it).',
+      default: '30s',
+    },
+    'max-body-size': {
+      type: 'string',
+      value: '<bytes>',
+      description: 'Largest request body (413 above).',
+      default: '67108864',
+    },
+    'admin-token': {
+      type: 'string',
+      value: '<token>',
+      description: 'Bearer token for the model repository endpoints; without one they are refused.',
+    },
+    'vertex-health-route': {
+      type: 'string',
+      value: '<path>',
+      description: 'Vertex AI health route.',
+      default: '/health',
+      env: ['AIP_HEALTH_ROUTE'],
+    },
+    'vertex-predict-route': {
+      type: 'string',
+      value: '<path>',
+      description: 'Vertex AI predict route.',
+      default: '/predict',
+      env: ['AIP_PREDICT_ROUTE'],
+    },
+    'shutdown-grace': {
+      type: 'string',
+      value: '<duration>',
+      description: 'On SIGTERM, how long in-flight requests may take to finish.',
+      default: '10s',
+    },
   },
-  examples: ['batch-infer serve', 'batch-infer serve --models ./models --port 9000 --host 127.0.0.1'],
+  examples: [
+    'batch-infer serve',
+    'batch-infer serve --models ./models --port 9000 --host 127.0.0.1',
+    'AIP_HTTP_PORT=8080 AIP_PREDICT_ROUTE=/v1/predict batch-infer serve',
+  ],
   async run(values, io) {
-    const models = str(values, 'models');
-    const modelServer = createModelServer({ logger: io.logger, ...(models === undefined ? {} : { models }) });
+    const chosen: Record<string, unknown> = {
+      models: str(values, 'models'),
+      defaultModel: str(values, 'default-model'),
+      workers: int(values, 'workers', 1),
+      intraOpThreads: int(values, 'intra-op-threads', 1),
+      maxBatchSize: int(values, 'max-batch-size', 0),
+      maxQueueDelayMs: duration(values, 'max-queue-delay'),
+      maxQueueSize: int(values, 'max-queue-size', 1),
+      requestTimeoutMs: duration(values, 'request-timeout'),
+      maxBodyBytes: int(values, 'max-body-size', 1),
+      adminToken: str(values, 'admin-token'),
+      vertexHealthRoute: str(values, 'vertex-health-route'),
+      vertexPredictRoute: str(values, 'vertex-predict-route'),
+    };
+    const options = Object.fromEntries(
+      Object.entries(chosen).filter(([, v]) => v !== undefined),
+    ) as ModelServerOptions;
+    const grace = duration(values, 'shutdown-grace') ?? 10_000;
+    const modelServer = createModelServer({ ...options, logger: io.logger });
     const listening = await listen(
       modelServer,
-      portFrom(int(values, 'port', 0), io.env),
+      int(values, 'port', 0) ?? 8080,
       str(values, 'host') ?? '0.0.0.0',
     );
     io.logger.info({ url: listening.url }, `listening on ${listening.url}`);
-    await modelServer.loaded;
     await new Promise<void>((resolve) => {
       if (io.signal.aborted) resolve();
       io.signal.addEventListener('abort', () => resolve(), { once: true });
     });
-    io.logger.info('shutting down: draining in-flight requests');
-    await listening.close();
+    io.logger.info({ grace_ms: grace }, 'shutting down: draining in-flight requests');
+    await listening.close(grace);
+    io.logger.info('stopped');
     return EXIT_OK;
   },
 };
