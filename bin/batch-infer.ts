@@ -9,6 +9,12 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   });
 }
 
+// `batch-infer run -o - | head`: once head exits, writes to stdout fail with EPIPE. Stop quietly, as Unix
+// tools do, instead of crashing with a stack trace.
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code === 'EPIPE') controller.abort(err);
+});
+
 process.exitCode = await main(process.argv.slice(2), {
   stdout: process.stdout,
   stderr: process.stderr,

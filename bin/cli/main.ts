@@ -6,12 +6,13 @@ import { pino, type Logger } from 'pino';
 import { VERSION } from '../../lib/version.js';
 import { commandHelp, parseCommandArgs, type CliIO, type Command } from './command.js';
 import { demoCommand } from './demo.js';
-import { EXIT_OK, EXIT_USAGE, exitCodeFor } from './exit-codes.js';
+import { evaluateCommand } from './evaluate.js';
+import { EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, exitCodeFor } from './exit-codes.js';
 import { runCommand } from './run.js';
 import { serveCommand } from './serve.js';
 import { isBatchInferError, ErrorCodes } from '../../lib/errors.js';
 
-export const COMMANDS: readonly Command[] = [runCommand, serveCommand, demoCommand];
+export const COMMANDS: readonly Command[] = [runCommand, serveCommand, evaluateCommand, demoCommand];
 
 export function mainHelp(): string {
   return [
@@ -69,6 +70,17 @@ export async function main(argv: readonly string[], io: MainIO): Promise<number>
     }
     return await command.run(values, cliIO);
   } catch (err) {
+    // The reader of our stdout went away (`… | head`): that is how a pipe ends, not a failure.
+    const reason = io.signal.aborted
+      ? (io.signal.reason as { code?: unknown; message?: string } | undefined)
+      : undefined;
+    if ((err as { code?: unknown }).code === 'EPIPE' || reason?.code === 'EPIPE') return EXIT_OK;
+    if (reason !== undefined) {
+      io.stderr.write(
+        `batch-infer ${command.name}: stopped (${reason.message ?? 'aborted'}); no partial output was committed\n`,
+      );
+      return EXIT_INTERRUPTED;
+    }
     const code = exitCodeFor(err);
     const message = err instanceof Error ? err.message : String(err);
     io.stderr.write(`batch-infer ${command.name}: ${message}\n`);
