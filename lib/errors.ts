@@ -19,6 +19,14 @@ export const ErrorCodes = {
   TOO_MANY_REJECTS: 'BI_ERR_TOO_MANY_REJECTS',
   /** The input file cannot be parsed as CSV. */
   CSV_PARSE: 'BI_ERR_CSV_PARSE',
+  /** A JSON Lines input does not start with a JSON object, so it has no columns (CLI exit code 65). */
+  INPUT_FORMAT: 'BI_ERR_INPUT_FORMAT',
+  /** Several input files do not share one header (CLI exit code 65). */
+  HEADER_MISMATCH: 'BI_ERR_HEADER_MISMATCH',
+  /** No input file matches a pattern, or an input file cannot be read. */
+  INPUT_NOT_FOUND: 'BI_ERR_INPUT_NOT_FOUND',
+  /** `resume` found a journal written by a run with other settings, or a journal without its partial output. */
+  JOURNAL_MISMATCH: 'BI_ERR_JOURNAL_MISMATCH',
   /** An inference request is malformed (server answers 400). */
   BAD_REQUEST: 'BI_ERR_BAD_REQUEST',
   /** The model server answered with an error status. */
@@ -42,6 +50,7 @@ export interface ErrorContext {
   model?: string;
   option?: string;
   status?: number;
+  file?: string;
 }
 
 export class BatchInferError extends Error {

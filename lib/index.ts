@@ -3,15 +3,20 @@
  * `stream.pipeline` for anything else.
  */
 export { createPipeline, type RunSummary, type PipelineOptions } from './pipeline.js';
-export { PROTOCOLS, type Protocol } from './pipeline-options.js';
+export { PROTOCOLS, INPUT_FORMATS, type Protocol, type InputFormat } from './pipeline-options.js';
+export type { Progress } from './core/progress.js';
 export { Preprocessor, type PreprocessorOptions } from './streams/preprocessor.js';
 export { Batcher, type BatcherOptions } from './streams/batcher.js';
 export { ModelScorer, type ModelScorerOptions } from './streams/model-scorer.js';
 export { Postprocessor, type PostprocessorOptions, formatProbability } from './streams/postprocessor.js';
 export { createCsvParser } from './io/csv-source.js';
-export { createHttpScorer, type HttpScorerOptions } from './adapters/http-scorer.js';
+export { JsonlParser } from './io/jsonl-source.js';
+export { createHttpScorer, type HttpScorerOptions, type RetryEvent } from './adapters/http-scorer.js';
 export { createLocalScorer } from './adapters/local-scorer.js';
 export { v2JsonCodec } from './adapters/v2-json.js';
+export { v2BinaryCodec } from './adapters/v2-binary.js';
+export { vertexCodec } from './adapters/vertex.js';
+export { sagemakerCodec } from './adapters/sagemaker.js';
 export type { BatchScorer, HttpCodec, HttpRequestSpec, HttpResponse } from './adapters/types.js';
 export { fetchContract } from './model-source.js';
 export {

@@ -1,4 +1,5 @@
 /** Options of `createPipeline`, normalized once into a frozen object (STYLE.md §2). */
+import { join } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 import { BatchInferError, ErrorCodes, show } from './errors.js';
 import {
@@ -9,16 +10,35 @@ import {
   signalOption,
   stringOption,
 } from './core/options.js';
+import { DEFAULT_RETRY_POLICY } from './core/retry.js';
+import { HTTP_PROTOCOLS } from './adapters/protocols.js';
+import type { Progress } from './core/progress.js';
+import { partName, type Shard } from './core/shard.js';
 import { DEFAULT_BATCH_SIZE } from './streams/batcher.js';
 import { DEFAULT_CONCURRENCY } from './streams/model-scorer.js';
 import { BUNDLED_MODELS_DIR } from './model-files.js';
 
-export const PROTOCOLS = ['v2-json', 'local'] as const;
+export const PROTOCOLS = [...HTTP_PROTOCOLS, 'local'] as const;
 export type Protocol = (typeof PROTOCOLS)[number];
 
+export const INPUT_FORMATS = ['csv', 'jsonl'] as const;
+export type InputFormat = (typeof INPUT_FORMATS)[number];
+
 export interface PipelineOptions {
-  /** CSV input: a file path, `-` for stdin, or a Readable of CSV bytes. Required. */
-  input: string | Readable;
+  /**
+   * Input: a file path, several (read one after the other, as one input: their headers must agree), a pattern
+   * with `*` or `?` in its file name (matching files of one directory, in name order), `-` for stdin, or a
+   * Readable of bytes. Required.
+   * @example ["part-1.csv", "part-2.csv"]
+   * @example "data/2024-*.jsonl"
+   */
+  input: string | readonly string[] | Readable;
+  /**
+   * Input format: CSV with a header row, or JSON Lines (one object per line; the first object's keys are the
+   * columns).
+   * @default "jsonl" for `.jsonl` and `.ndjson` files, else "csv"
+   */
+  inputFormat?: InputFormat;
   /** Output CSV: a file path (written atomically), `-` for stdout, or a Writable. Required. */
   output: string | Writable;
   /**
@@ -26,6 +46,17 @@ export interface PipelineOptions {
    * @default `<output>.rejects.csv` beside a file output; none (counted only) for stream outputs
    */
   rejects?: string | Writable;
+  /**
+   * Run summary JSON (counts, timings, config fingerprint, model), written atomically; `false` for none.
+   * @default `<output>.summary.json` beside a file output; none for stream outputs
+   */
+  summary?: string | false;
+  /**
+   * Input columns to keep in the output, in this order (the rejects keep them all).
+   * @default every input column
+   * @example ["id", "date"]
+   */
+  columns?: readonly string[];
   /**
    * Model name.
    * @default "weather"
@@ -48,9 +79,15 @@ export interface PipelineOptions {
   models?: string;
   /**
    * How batches reach the model.
-   * @default "v2-json" with `url`, "local" without
+   * @default with `url`: "v2-binary" when the server's metadata lists the `binary_tensor_data` extension, else
+   * "v2-json"; without `url`: "local"
    */
   protocol?: Protocol;
+  /**
+   * Path of the `vertex` protocol's predict route (the container's `AIP_PREDICT_ROUTE`).
+   * @default "/v1/models/<model>:predict"
+   */
+  predictRoute?: string;
   /**
    * Rows per request.
    * @default 256
@@ -67,43 +104,95 @@ export interface PipelineOptions {
    */
   timeout?: number;
   /**
+   * Retries of a request after a network error, a timeout, 408, 429 or 5xx, with exponential backoff and full
+   * jitter, honouring `Retry-After`.
+   * @default 3
+   */
+  retries?: number;
+  /**
    * Fail the run (BI_ERR_TOO_MANY_REJECTS) when rejected / read rows exceeds this ratio.
    * @default 1 (never)
    */
   maxRejectRatio?: number;
+  /**
+   * Score only shard `index` of `count` (0-based): whole files when the input is several files, else a
+   * contiguous range of rows (found by counting the rows first). `output` is then a directory, and the output
+   * is `<output>/part-0000i-of-0000N.csv`; the N parts concatenated in order are a single run's rows.
+   * @default the whole input
+   * @example { index: 2, count: 4 }
+   */
+  shard?: Shard;
+  /**
+   * Keep a journal of committed batches (`<output>.journal`, output in `<output>.partial`) so that, after a
+   * crash or a failed run, the same run started again continues where it stopped; the final output is
+   * byte-identical to an uninterrupted run. A journal from a run with other settings is refused
+   * (BI_ERR_JOURNAL_MISMATCH). Needs file input(s) and a file output.
+   * @default false
+   */
+  resume?: boolean;
+  /**
+   * Called with the run's progress every `progressInterval` ms, and once more when the input is exhausted.
+   * @default none
+   */
+  onProgress?: (progress: Progress) => void;
+  /**
+   * Milliseconds between progress calls.
+   * @default 1000
+   */
+  progressInterval?: number;
   /** Aborting the signal stops the run; nothing is committed. */
   signal?: AbortSignal;
 }
 
 export interface ResolvedPipelineOptions {
-  readonly input: string | Readable;
+  /** File paths (patterns expanded later, when the run starts), or one stream. */
+  readonly input: readonly string[] | Readable;
+  readonly inputFormat: InputFormat | undefined;
   readonly output: string | Writable;
   readonly rejects: string | Writable | undefined;
+  readonly summary: string | undefined;
+  readonly columns: readonly string[] | undefined;
   readonly model: string;
   readonly modelVersion: number | undefined;
   readonly url: string | undefined;
   readonly models: string;
-  readonly protocol: Protocol;
+  /** undefined: chosen from the server's metadata when the run starts. */
+  readonly protocol: Protocol | undefined;
+  readonly predictRoute: string | undefined;
   readonly batchSize: number;
   readonly concurrency: number;
   readonly timeout: number;
+  readonly retries: number;
   readonly maxRejectRatio: number;
+  readonly shard: Shard | undefined;
+  readonly resume: boolean;
+  readonly onProgress: ((progress: Progress) => void) | undefined;
+  readonly progressInterval: number;
   readonly signal: AbortSignal | undefined;
 }
 
 const KNOWN = [
   'input',
+  'inputFormat',
   'output',
   'rejects',
+  'summary',
+  'columns',
   'model',
   'modelVersion',
   'url',
   'models',
   'protocol',
+  'predictRoute',
   'batchSize',
   'concurrency',
   'timeout',
+  'retries',
   'maxRejectRatio',
+  'shard',
+  'resume',
+  'onProgress',
+  'progressInterval',
   'signal',
 ] as const;
 
@@ -129,6 +218,76 @@ function streamOrPath(
   );
 }
 
+function invalid(name: string, expected: string, value: unknown): never {
+  throw new BatchInferError(
+    ErrorCodes.INVALID_OPTION,
+    `Invalid option \`${name}\`: expected ${expected}, got ${show(value)}`,
+    { context: { option: name } },
+  );
+}
+
+function inputOption(value: unknown): readonly string[] | Readable {
+  if (Array.isArray(value)) {
+    if (value.length === 0 || !value.every((v) => typeof v === 'string' && v !== '' && v !== '-'))
+      invalid('input', 'a non-empty list of file paths', value);
+    return Object.freeze([...(value as string[])]);
+  }
+  const single = streamOrPath('input', value, true);
+  return typeof single === 'string' ? Object.freeze([single]) : (single as Readable);
+}
+
+function columnsOption(value: unknown): readonly string[] | undefined {
+  if (value === undefined) return undefined;
+  if (
+    !Array.isArray(value) ||
+    value.length === 0 ||
+    !value.every((v) => typeof v === 'string' && v !== '') ||
+    new Set(value).size !== value.length
+  )
+    invalid('columns', 'a non-empty list of distinct column names', value);
+  return Object.freeze([...(value as string[])]);
+}
+
+function summaryOption(value: unknown, output: string | Writable): string | undefined {
+  if (value === false) return undefined;
+  if (value !== undefined) return stringOption('summary', value);
+  if (typeof output !== 'string' || output === '-') return undefined;
+  return `${output}.summary.json`;
+}
+
+function shardOption(value: unknown): Shard | undefined {
+  if (value === undefined) return undefined;
+  const { index, count } = (typeof value === 'object' && value !== null ? value : {}) as Partial<Shard>;
+  if (
+    !Number.isInteger(index) ||
+    !Number.isInteger(count) ||
+    (index as number) < 0 ||
+    (index as number) >= (count as number)
+  )
+    invalid('shard', '{ index, count } with 0 ≤ index < count', value);
+  return Object.freeze({ index: index as number, count: count as number });
+}
+
+function resumeOption(value: unknown, input: unknown, output: unknown, rejects: unknown): boolean {
+  if (value === undefined || value === false) return false;
+  if (value !== true) invalid('resume', 'a boolean', value);
+  const files = (typeof input === 'string' && input !== '-') || Array.isArray(input);
+  const rejectsFile = rejects === undefined || (typeof rejects === 'string' && rejects !== '-');
+  if (!files || typeof output !== 'string' || output === '-' || !rejectsFile)
+    throw new BatchInferError(
+      ErrorCodes.INVALID_OPTION,
+      'Option `resume` needs file input(s) and file outputs: a stream cannot be read again from where it stopped',
+      { context: { option: 'resume' } },
+    );
+  return true;
+}
+
+function progressOption(value: unknown): ((progress: Progress) => void) | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'function') invalid('onProgress', 'a function', value);
+  return value as (progress: Progress) => void;
+}
+
 function defaultRejects(output: string | Writable): string | undefined {
   if (typeof output !== 'string' || output === '-') return undefined;
   return output.replace(/(\.csv)?$/i, '.rejects.csv');
@@ -144,26 +303,34 @@ export function normalizePipelineOptions(options: PipelineOptions): ResolvedPipe
       { context: { option: 'url' } },
     );
   }
-  const protocol = choiceOption(
-    'protocol',
-    options.protocol,
-    PROTOCOLS,
-    url === undefined ? 'local' : 'v2-json',
-  );
-  if (protocol !== 'local' && url === undefined) {
+  const protocol =
+    options.protocol === undefined && url !== undefined
+      ? undefined
+      : choiceOption('protocol', options.protocol, PROTOCOLS, 'local');
+  if (protocol !== undefined && protocol !== 'local' && url === undefined) {
     throw new BatchInferError(
       ErrorCodes.INVALID_OPTION,
       `Option \`protocol\` ${show(protocol)} needs \`url\``,
       { context: { option: 'protocol' } },
     );
   }
-  const output = streamOrPath('output', options.output, true) as string | Writable;
+  const shard = shardOption(options.shard);
+  const target = streamOrPath('output', options.output, true) as string | Writable;
+  if (shard !== undefined && (typeof target !== 'string' || target === '-'))
+    invalid('output', 'a directory for the shard parts', target);
+  const output = shard === undefined ? target : join(target as string, partName(shard));
   return Object.freeze({
-    input: streamOrPath('input', options.input, true) as string | Readable,
+    input: inputOption(options.input),
+    inputFormat:
+      options.inputFormat === undefined
+        ? undefined
+        : choiceOption('inputFormat', options.inputFormat, INPUT_FORMATS, 'csv'),
     output,
     rejects:
       (streamOrPath('rejects', options.rejects, false) as string | Writable | undefined) ??
       defaultRejects(output),
+    summary: summaryOption(options.summary, output),
+    columns: columnsOption(options.columns),
     model: stringOption('model', options.model, 'weather'),
     modelVersion:
       options.modelVersion === undefined
@@ -172,10 +339,16 @@ export function normalizePipelineOptions(options: PipelineOptions): ResolvedPipe
     url,
     models: stringOption('models', options.models, BUNDLED_MODELS_DIR),
     protocol,
+    predictRoute: stringOption('predictRoute', options.predictRoute),
     batchSize: integerOption('batchSize', options.batchSize, DEFAULT_BATCH_SIZE, 1, 1_000_000),
     concurrency: integerOption('concurrency', options.concurrency, DEFAULT_CONCURRENCY, 1, 1024),
     timeout: integerOption('timeout', options.timeout, 30_000, 1),
+    retries: integerOption('retries', options.retries, DEFAULT_RETRY_POLICY.retries, 0, 100),
     maxRejectRatio: numberOption('maxRejectRatio', options.maxRejectRatio, 1, 0, 1),
+    shard,
+    resume: resumeOption(options.resume, options.input, output, options.rejects),
+    onProgress: progressOption(options.onProgress),
+    progressInterval: integerOption('progressInterval', options.progressInterval, 1000, 1),
     signal: signalOption('signal', options.signal),
   });
 }

@@ -1,33 +1,37 @@
 /**
- * `createPipeline` wires the usual run: CSV source → Preprocessor → Batcher → ModelScorer → Postprocessor →
- * CSV sink, with rejects to their own CSV, and resolves with a run summary. Outputs are committed (renamed
- * into place) only when every stage finished; any failure or abort discards them.
+ * `createPipeline` wires the usual run: source (CSV or JSON Lines files, stdin, a stream) → Preprocessor →
+ * Batcher → ModelScorer → Postprocessor → CSV sink, with rejects to their own CSV, progress reports, and a run
+ * summary JSON beside the output. Outputs are committed (renamed into place) only when every stage finished;
+ * any failure or abort discards them.
  */
-import { createReadStream } from 'node:fs';
 import { performance } from 'node:perf_hooks';
+import { mkdir, rename, rm } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import { finished, pipeline } from 'node:stream/promises';
-import type { Readable, Writable } from 'node:stream';
-import { stringify, type Stringifier } from 'csv-stringify';
+import type { Readable } from 'node:stream';
+import { stringify } from 'csv-stringify';
 import { BatchInferError, ErrorCodes } from './errors.js';
-import type { ModelContract } from './core/model-contract.js';
-import { createHttpScorer } from './adapters/http-scorer.js';
-import { createLocalScorer } from './adapters/local-scorer.js';
-import type { BatchScorer } from './adapters/types.js';
-import { v2JsonCodec } from './adapters/v2-json.js';
-import { createCsvParser } from './io/csv-source.js';
-import { openAtomicFile, type AtomicFile } from './io/atomic-file.js';
-import { readModelVersion } from './model-files.js';
-import { fetchContract } from './model-source.js';
+import { fingerprint } from './core/fingerprint.js';
+import { OutputFormat } from './core/output-format.js';
+import { progressOf, type Progress } from './core/progress.js';
+import { shardRange } from './core/shard.js';
+import { openJournal, readJournal, START, type Checkpoint } from './io/journal.js';
+import { ResumableWriter } from './io/resumable-writer.js';
+import { writeFileAtomic } from './io/atomic-file.js';
+import { openSink, rejectsWriter } from './io/sinks.js';
+import { expandInputs, openRecords, totalBytes } from './io/sources.js';
 import {
   normalizePipelineOptions,
   type PipelineOptions,
   type Protocol,
   type ResolvedPipelineOptions,
 } from './pipeline-options.js';
+import { resolveModel, type ResolvedModel } from './pipeline-model.js';
 import { Batcher } from './streams/batcher.js';
 import { ModelScorer } from './streams/model-scorer.js';
 import { Postprocessor } from './streams/postprocessor.js';
 import { Preprocessor } from './streams/preprocessor.js';
+import { RowRange } from './streams/row-range.js';
 import type { RejectedRow } from './types.js';
 
 export type { PipelineOptions } from './pipeline-options.js';
@@ -36,167 +40,323 @@ export interface RunSummary {
   status: 'succeeded';
   model: { name: string; version: number | undefined };
   protocol: Protocol;
+  inputs: string[];
   rows: { read: number; scored: number; rejected: number };
   timings: { started_at: string; duration_ms: number };
   throughput_rows_per_s: number;
   output: string;
   rejects: string | null;
+  /** The run summary JSON written beside the output, if any. */
+  summary: string | null;
+  /**
+   * sha256 of the settings that decide the output's bytes: inputs, input format, kept columns, model name,
+   * version and contract, batch size, reject ratio. Transport settings (url, protocol, concurrency, timeout,
+   * retries) are left out: they change how fast, not what.
+   */
+  config_fingerprint: string;
 }
 
-interface Resolved {
-  contract: ModelContract;
-  version: number | undefined;
-  scorer: BatchScorer;
+/** Input errors as BatchInferErrors with the codes the CLI maps to exit 65. */
+function inputError(err: unknown): unknown {
+  const e = err as { code?: unknown; message?: string; path?: unknown };
+  if (typeof e.code === 'string' && e.code.startsWith('CSV_'))
+    return new BatchInferError(ErrorCodes.CSV_PARSE, `Input is not valid CSV: ${e.message ?? ''}`, {
+      cause: err,
+    });
+  if (e.code === 'ENOENT' || e.code === 'EACCES' || e.code === 'EISDIR')
+    return new BatchInferError(ErrorCodes.INPUT_NOT_FOUND, `Cannot read input: ${e.message ?? ''}`, {
+      cause: err,
+    });
+  return err;
 }
 
-async function resolveModel(o: ResolvedPipelineOptions): Promise<Resolved> {
-  if (o.protocol === 'local') {
-    const files = await readModelVersion(o.models, o.model, o.modelVersion);
-    return { contract: files.contract, version: files.version, scorer: await createLocalScorer(files) };
-  }
-  const url = o.url as string;
-  const { contract, version } = await fetchContract(url, o.model, o.modelVersion, o.signal);
-  const codec = v2JsonCodec(contract, o.modelVersion);
-  const width = contract.features.length;
+function configOf(
+  o: ResolvedPipelineOptions,
+  inputs: string[],
+  model: ResolvedModel,
+): Record<string, unknown> {
   return {
-    contract,
-    version,
-    scorer: createHttpScorer({ url, codec, width, connections: o.concurrency, timeoutMs: o.timeout }),
+    inputs,
+    input_format: o.inputFormat ?? null,
+    columns: o.columns ?? null,
+    model: model.contract.name,
+    model_version: model.version ?? null,
+    contract: fingerprint(model.contract),
+    batch_size: o.batchSize,
+    max_reject_ratio: o.maxRejectRatio,
+    shard: o.shard ?? null,
   };
 }
 
-function openInput(input: string | Readable): Readable {
-  if (typeof input !== 'string') return input;
-  return input === '-' ? process.stdin : createReadStream(input);
+/**
+ * A shard's part of the input: its whole files when there are several, else the whole file and the range of
+ * rows it takes, counted by reading the file once first (a row count is the only split that keeps records
+ * with quoted newlines whole and the parts in order).
+ */
+async function shardInputs(
+  o: ResolvedPipelineOptions,
+  inputs: string[],
+): Promise<{ inputs: string[]; rows?: { start: number; end: number } }> {
+  if (o.shard === undefined) return { inputs };
+  if (inputs.length === 0 || inputs.includes('-'))
+    throw new BatchInferError(ErrorCodes.INVALID_OPTION, 'Option `shard` needs file input(s)', {
+      context: { option: 'shard' },
+    });
+  if (inputs.length > 1) {
+    const { start, end } = shardRange(inputs.length, o.shard);
+    return { inputs: inputs.slice(start, end) };
+  }
+  let records = 0;
+  const counting = openRecords(inputs, o.inputFormat, () => undefined);
+  counting.on('data', () => records++);
+  await finished(counting);
+  return { inputs, rows: shardRange(Math.max(0, records - 1), o.shard) };
 }
 
-/** A sink: where the bytes go, and how to commit or discard them when the run ends. */
-interface Sink {
-  stream: Writable;
-  name: string;
+/** Calls `onProgress` every `interval` ms until stopped; a throwing callback aborts the run with its error. */
+function startProgress(
+  o: ResolvedPipelineOptions,
+  sample: (done: boolean) => Progress,
+  abort: (err: unknown) => void,
+): { stop(done: boolean): void } {
+  const report = o.onProgress;
+  if (report === undefined) return { stop: () => undefined };
+  const call = (done: boolean): void => {
+    try {
+      report(sample(done));
+    } catch (err) {
+      abort(err);
+    }
+  };
+  const timer = setInterval(() => call(false), o.progressInterval);
+  // A progress timer must not keep a finished process alive.
+  timer.unref();
+  return {
+    stop(done) {
+      clearInterval(timer);
+      if (done) call(true);
+    },
+  };
+}
+
+/** Where scored batches go: the usual Postprocessor → CSV → atomic files, or the resumable writer. */
+interface RunSink {
+  stages: NodeJS.WritableStream[];
+  reject(row: RejectedRow): void;
+  /** Rows scored and rejected that count in this run's summary (with a resumed run's earlier ones). */
+  counts(): { scored: number; rejected: number };
+  /** Called once the pipeline finished: flushes rejects. */
+  end(): Promise<void>;
   commit(): Promise<void>;
+  /** Commits the rejects only (too many rejects fails the run but keeps them). */
+  commitRejects(): Promise<void>;
   discard(): Promise<void>;
 }
 
-function openSink(target: string | Writable): Sink {
-  if (typeof target !== 'string')
-    return {
-      stream: target,
-      name: '<stream>',
-      commit: () => Promise.resolve(),
-      discard: () => Promise.resolve(),
-    };
-  if (target === '-')
-    return {
-      stream: process.stdout,
-      name: '<stdout>',
-      commit: () => Promise.resolve(),
-      discard: () => Promise.resolve(),
-    };
-  const file: AtomicFile = openAtomicFile(target);
-  return { stream: file.stream, name: target, commit: () => file.commit(), discard: () => file.discard() };
+interface Stages {
+  preprocessor: Preprocessor;
+  modelScorer: ModelScorer;
 }
 
-/** Writes rejects as they come; they are few, so the stringifier's buffer absorbs them without backpressure. */
-function rejectsWriter(
-  sink: Sink | undefined,
-  columns: () => readonly string[] | undefined,
-): { write(row: RejectedRow): void; end(): Promise<void> } {
-  if (sink === undefined) return { write: () => undefined, end: () => Promise.resolve() };
-  const stringifier: Stringifier = stringify();
-  stringifier.pipe(sink.stream);
-  let headerWritten = false;
-  const header = (): void => {
-    if (headerWritten) return;
-    headerWritten = true;
-    stringifier.write([...(columns() ?? []), 'line', 'error']);
-  };
+function plainSink(
+  o: ResolvedPipelineOptions,
+  labels: readonly string[],
+  stages: Stages,
+  withFile: boolean,
+): RunSink {
+  const s = (): Stages => stages;
+  const output = openSink(o.output);
+  const rejectsSink = o.rejects === undefined ? undefined : openSink(o.rejects);
+  const rejects = rejectsWriter(rejectsSink, () => s().preprocessor.columns, withFile);
   return {
-    write(row) {
-      header();
-      // A short row is padded so `line` and `error` stay under their headers; a long row keeps its extra
-      // cells (nothing of the input is dropped) and the error says how many fields it had.
-      const width = columns()?.length ?? 0;
-      const values =
-        row.values.length < width
-          ? [...row.values, ...new Array<string>(width - row.values.length).fill('')]
-          : row.values;
-      stringifier.write([...values, String(row.line), row.error]);
+    stages: [
+      new Postprocessor({
+        labels,
+        inputColumns: () => s().preprocessor.columns,
+        ...(o.columns === undefined ? {} : { keepColumns: o.columns }),
+      }),
+      stringify(),
+      output.stream,
+    ],
+    reject: (row) => rejects.write(row),
+    counts: () => ({
+      scored: s().modelScorer.counts.rows,
+      rejected: s().preprocessor.counts.rejected + s().modelScorer.counts.rejected,
+    }),
+    end: () => rejects.end(),
+    async commit() {
+      await output.commit();
+      await rejectsSink?.commit();
     },
-    async end() {
-      header();
-      stringifier.end();
-      await finished(sink.stream);
+    commitRejects: async () => rejectsSink?.commit(),
+    async discard() {
+      await output.discard();
+      await rejectsSink?.discard();
     },
   };
 }
+
+async function resumableSink(
+  o: ResolvedPipelineOptions,
+  labels: readonly string[],
+  stages: Stages,
+  withFile: boolean,
+  configFingerprint: string,
+  from: Checkpoint,
+): Promise<RunSink> {
+  const s = (): Stages => stages;
+  const output = o.output as string;
+  const rejects = typeof o.rejects === 'string' ? o.rejects : undefined;
+  const journalPath = `${output}.journal`;
+  const journal = await openJournal(journalPath, configFingerprint, from);
+  const partial = (path: string): string => `${path}.partial`;
+  const writer = new ResumableWriter({
+    outputPartial: partial(output),
+    rejectsPartial: rejects === undefined ? undefined : partial(rejects),
+    format: new OutputFormat(labels, o.columns),
+    columns: () => s().preprocessor.columns,
+    withFile,
+    journal,
+    from,
+    commitInterval: RESUME_COMMIT_INTERVAL_MS,
+  });
+  return {
+    stages: [writer],
+    reject: (row) => writer.reject(row),
+    counts: () => ({
+      scored: from.scored + writer.counts.scored,
+      rejected: from.rejected + writer.counts.rejected,
+    }),
+    end: () => Promise.resolve(),
+    async commit() {
+      await rename(partial(output), output);
+      if (rejects !== undefined) await rename(partial(rejects), rejects);
+      await journal.remove();
+    },
+    async commitRejects() {
+      if (rejects !== undefined) await rename(partial(rejects), rejects);
+      await rm(partial(output), { force: true });
+      await journal.remove();
+    },
+    // A failed resumable run keeps its partial files and journal: they are what the next run continues from.
+    discard: () => journal.close().catch(() => undefined),
+  };
+}
+
+/**
+ * How often a resumable run checkpoints. Each checkpoint fsyncs three files; once a second costs little and
+ * loses at most a second of work to a crash.
+ */
+const RESUME_COMMIT_INTERVAL_MS = 1000;
 
 export async function createPipeline(options: PipelineOptions): Promise<RunSummary> {
   const o = normalizePipelineOptions(options);
   const startedAt = new Date();
   const started = performance.now();
-  const { contract, version, scorer } = await resolveModel(o);
-  const output = openSink(o.output);
-  const rejectsSink = o.rejects === undefined ? undefined : openSink(o.rejects);
-  const signal = o.signal;
-  const preprocessor = new Preprocessor({
-    features: contract.features,
-    onReject: (row) => rejects.write(row),
-  });
-  const rejects = rejectsWriter(rejectsSink, () => preprocessor.columns);
-  const modelScorer = new ModelScorer({ scorer, concurrency: o.concurrency });
+  const allInputs = Array.isArray(o.input) ? await expandInputs(o.input as readonly string[]) : [];
+  const { inputs, rows: rowRange } = await shardInputs(o, allInputs);
+  const files = inputs.length > 0 && inputs[0] !== '-' ? inputs : [];
+  if (o.shard !== undefined) await mkdir(dirname(o.output as string), { recursive: true });
+  const bytesTotal = files.length > 0 ? await totalBytes(files) : undefined;
+  const model = await resolveModel(o);
+  const { contract, version, scorer } = model;
+  const config = configOf(o, allInputs.length > 0 ? allInputs : ['<stream>'], model);
+  const configFingerprint = fingerprint(config);
+  // Rows a resumed run's earlier attempts finished; the Preprocessor reads past them.
+  const from = o.resume
+    ? ((await readJournal(`${o.output as string}.journal`, configFingerprint)) ?? START)
+    : undefined;
+  let rejectTo: (row: RejectedRow) => void = () => undefined;
+  const stages: Stages = {
+    preprocessor: new Preprocessor({
+      features: contract.features,
+      onReject: (row) => rejectTo(row),
+      ...(from === undefined ? {} : { skipRows: from.rows }),
+    }),
+    modelScorer: new ModelScorer({ scorer, concurrency: o.concurrency, onReject: (row) => rejectTo(row) }),
+  };
+  const { preprocessor, modelScorer } = stages;
+  let sink: RunSink;
   try {
-    const parser = createCsvParser();
+    sink =
+      from === undefined
+        ? plainSink(o, contract.labels, stages, allInputs.length > 1)
+        : await resumableSink(o, contract.labels, stages, allInputs.length > 1, configFingerprint, from);
+  } catch (err) {
+    await scorer.close();
+    throw err;
+  }
+  rejectTo = (row) => sink.reject(row);
+  const internal = new AbortController();
+  let failure: unknown;
+  const signal = o.signal === undefined ? internal.signal : AbortSignal.any([o.signal, internal.signal]);
+  let bytesRead = 0;
+  const counts = () => ({ read: preprocessor.counts.read, ...sink.counts() });
+  const progress = startProgress(
+    o,
+    (done) =>
+      progressOf(
+        { ...counts(), bytesRead: bytesTotal === undefined ? undefined : bytesRead, bytesTotal },
+        performance.now() - started,
+        done,
+      ),
+    (err) => {
+      failure = err;
+      internal.abort(err);
+    },
+  );
+  try {
+    const source: Readable = openRecords(
+      Array.isArray(o.input) ? inputs : o.input,
+      o.inputFormat,
+      (n) => (bytesRead += n),
+    );
     await pipeline(
-      openInput(o.input),
-      parser,
-      preprocessor,
-      new Batcher({ batchSize: o.batchSize }),
-      modelScorer,
-      new Postprocessor({ labels: contract.labels, inputColumns: () => preprocessor.columns }),
-      stringify(),
-      output.stream,
-      signal ? { signal } : {},
+      [
+        source,
+        ...(rowRange === undefined ? [] : [new RowRange(rowRange.start, rowRange.end)]),
+        preprocessor,
+        new Batcher({ batchSize: o.batchSize }),
+        modelScorer,
+        ...sink.stages,
+      ],
+      { signal },
     ).catch((err: unknown) => {
-      const csv = err as { code?: unknown; message?: string };
-      if (typeof csv.code === 'string' && csv.code.startsWith('CSV_')) {
-        throw new BatchInferError(ErrorCodes.CSV_PARSE, `Input is not valid CSV: ${csv.message ?? ''}`, {
-          cause: err,
-        });
-      }
-      throw err;
+      throw failure ?? inputError(err);
     });
-    await rejects.end();
-    const { read, rejected } = preprocessor.counts;
+    await sink.end();
+    const { read, rejected } = counts();
     if (read > 0 && rejected / read > o.maxRejectRatio) {
-      await rejectsSink?.commit();
+      await sink.commitRejects();
       throw new BatchInferError(
         ErrorCodes.TOO_MANY_REJECTS,
         `${rejected} of ${read} rows rejected (${((100 * rejected) / read).toFixed(2)} %), more than maxRejectRatio ${o.maxRejectRatio}`,
       );
     }
-    await output.commit();
-    await rejectsSink?.commit();
+    await sink.commit();
   } catch (err) {
-    await output.discard();
-    await rejectsSink?.discard();
+    progress.stop(false);
+    await sink.discard();
     throw err;
   } finally {
     await scorer.close();
   }
+  progress.stop(true);
   const durationMs = performance.now() - started;
-  return {
+  const summary: RunSummary = {
     status: 'succeeded',
     model: { name: contract.name, version },
-    protocol: o.protocol,
-    rows: {
-      read: preprocessor.counts.read,
-      scored: modelScorer.counts.rows,
-      rejected: preprocessor.counts.rejected,
-    },
+    protocol: model.protocol,
+    inputs: inputs.length > 0 ? inputs : ['<stream>'],
+    rows: counts(),
     timings: { started_at: startedAt.toISOString(), duration_ms: Math.round(durationMs) },
-    throughput_rows_per_s: Math.round(preprocessor.counts.read / (durationMs / 1000)),
-    output: output.name,
-    rejects: rejectsSink?.name ?? null,
+    throughput_rows_per_s: Math.round(counts().read / (durationMs / 1000)),
+    output: typeof o.output === 'string' ? (o.output === '-' ? '<stdout>' : o.output) : '<stream>',
+    rejects: o.rejects === undefined ? null : typeof o.rejects === 'string' ? o.rejects : '<stream>',
+    summary: o.summary ?? null,
+    config_fingerprint: configFingerprint,
   };
+  if (o.summary !== undefined)
+    await writeFileAtomic(o.summary, `${JSON.stringify({ ...summary, config }, null, 2)}\n`);
+  return summary;
 }

@@ -4,16 +4,24 @@
 export interface SourceRecord {
   line: number;
   values: string[];
+  /** The input file, when a run reads several. */
+  file?: string;
+  /** Set by a source that could read the line but not as a record; the Preprocessor rejects it with this. */
+  error?: string;
 }
 
 /** A record the Preprocessor turned into model input. */
 export interface PreparedRow extends SourceRecord {
   features: Float32Array;
+  /** 1-based position among the input's rows (header excluded), set by the Preprocessor. */
+  row?: number;
 }
 
 /** A record that could not be scored, with the reason. */
 export interface RejectedRow extends SourceRecord {
   error: string;
+  /** 1-based position among the input's rows (header excluded), set by the Preprocessor. */
+  row?: number;
 }
 
 /** Consecutive prepared rows with their features packed row-major into one tensor. */

@@ -13,6 +13,9 @@ import { createServerMetrics } from './metrics.js';
 import { normalizeServerOptions, type ModelServerOptions } from './options.js';
 import { ModelRepository } from './repository.js';
 import { v2Router } from './v2/routes.js';
+import { repositoryRouter } from './v2/repository-routes.js';
+import { sagemakerRouter } from './sagemaker/routes.js';
+import { vertexRouter } from './vertex/routes.js';
 import { metricsMiddleware } from './http/metrics-middleware.js';
 import { Lifecycle } from './http/lifecycle.js';
 
@@ -36,8 +39,8 @@ export interface ModelServer {
 export function createModelServer(options: ModelServerOptions = {}): ModelServer {
   const resolved = normalizeServerOptions(options);
   const logger = options.logger ?? pino({ level: 'silent' });
-  const repository = new ModelRepository(resolved.models);
   const metrics = createServerMetrics();
+  const repository = new ModelRepository(resolved, { metrics, logger });
   const lifecycle = new Lifecycle();
   let loadedAll = false;
   const context: ServerContext = {
@@ -59,6 +62,20 @@ export function createModelServer(options: ModelServerOptions = {}): ModelServer
   app.use(
     router.allowedMethods({ throw: true, methodNotAllowed: () => new HttpError(405, 'Method not allowed') }),
   );
+  const repositoryRoutes = repositoryRouter(context);
+  app.use(repositoryRoutes.routes());
+  app.use(
+    repositoryRoutes.allowedMethods({
+      throw: true,
+      methodNotAllowed: () => new HttpError(405, 'Method not allowed'),
+    }),
+  );
+  for (const extra of [sagemakerRouter(context), vertexRouter(context)]) {
+    app.use(extra.routes());
+    app.use(
+      extra.allowedMethods({ throw: true, methodNotAllowed: () => new HttpError(405, 'Method not allowed') }),
+    );
+  }
   app.use((ctx) => {
     throw new HttpError(404, `No route for ${ctx.method} ${ctx.path}`);
   });

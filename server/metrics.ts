@@ -2,7 +2,9 @@
  * The server's Prometheus metrics, named as shared/research/monitoring.md §8.1 recommends (OTel-aligned, base
  * units, bounded labels). One registry per server, so two servers in one process (tests) never collide.
  */
-import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, exponentialBuckets, Gauge, Histogram, Registry } from 'prom-client';
+
+const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
 
 export interface ServerMetrics {
   registry: Registry;
@@ -10,6 +12,10 @@ export interface ServerMetrics {
   predictions: Counter<'model_name' | 'model_version'>;
   predictionErrors: Counter<'model_name' | 'model_version' | 'reason'>;
   inferenceDuration: Histogram<'model_name'>;
+  queueDuration: Histogram<'model_name'>;
+  batchSize: Histogram<'model_name'>;
+  inflight: Gauge<'model_name'>;
+  modelInfo: Gauge<'model_name' | 'model_version' | 'model_sha256'>;
 }
 
 export function createServerMetrics(): ServerMetrics {
@@ -38,9 +44,35 @@ export function createServerMetrics(): ServerMetrics {
     }),
     inferenceDuration: new Histogram({
       name: 'model_inference_duration_seconds',
-      help: 'Time spent inside the model (onnxruntime) per request.',
+      help: 'Time spent inside the model (onnxruntime) per run; a dynamic batch is one run.',
       labelNames: ['model_name'],
-      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+      buckets: LATENCY_BUCKETS,
+      registers: [registry],
+    }),
+    queueDuration: new Histogram({
+      name: 'model_queue_duration_seconds',
+      help: 'Time a request waited in its model queue (dynamic batching) before its run started.',
+      labelNames: ['model_name'],
+      buckets: LATENCY_BUCKETS,
+      registers: [registry],
+    }),
+    batchSize: new Histogram({
+      name: 'model_batch_size_rows',
+      help: 'Rows per model run; its _count is the number of runs, so rows per run shows how well batching works.',
+      labelNames: ['model_name'],
+      buckets: exponentialBuckets(1, 2, 11),
+      registers: [registry],
+    }),
+    inflight: new Gauge({
+      name: 'model_inflight_requests',
+      help: 'Inference requests queued or running, per model.',
+      labelNames: ['model_name'],
+      registers: [registry],
+    }),
+    modelInfo: new Gauge({
+      name: 'model_info',
+      help: 'Model versions being served (value 1), with the SHA-256 of their model.onnx.',
+      labelNames: ['model_name', 'model_version', 'model_sha256'],
       registers: [registry],
     }),
   };

@@ -1,32 +1,112 @@
 /**
- * The models a server serves: every version of every model in the repository directory, loaded at start.
- * Latest version answers when a request names none, as Triton's default version policy does.
+ * The models a server serves, from a Triton-style repository directory; every version of a model is served,
+ * and the latest answers when a request names none (Triton's default version policy).
+ *
+ * Loading is per model and all-or-nothing: every version is read and loaded into the worker pool first, and
+ * only if all succeed do the new versions replace the old ones, in one synchronous swap. So a failed (re)load
+ * never takes down what is being served, and a reload drops no request: routes hold a `ServedVersion` whose
+ * engine is looked up at call time, and a replaced engine finishes its queue before its sessions are released.
+ * The repository extension (research/serving.md §1.6) drives `load`, `unload` and `index`.
  */
+import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import type { Logger } from 'pino';
 import { BatchInferError, ErrorCodes, show } from '../lib/errors.js';
+import type { ModelContract } from '../lib/core/model-contract.js';
 import { listModels, listVersions, readModelVersion } from '../lib/model-files.js';
-import { LoadedModel } from '../lib/onnx/loaded-model.js';
-import { directEngine } from './inference/direct-engine.js';
+import { PoolEngine } from './inference/pool-engine.js';
+import type { InferenceEngine } from './inference/types.js';
+import { WorkerPool } from './inference/worker-pool.js';
+import type { ServerMetrics } from './metrics.js';
+import type { ResolvedServerOptions } from './options.js';
 import type { ServedModel } from './served-model.js';
+
+/** One row of `POST /v2/repository/index`, as Triton's extension_model_repository.md gives it. */
+export interface IndexEntry {
+  name: string;
+  version?: string;
+  state: 'READY' | 'UNAVAILABLE';
+  reason: string;
+}
+
+/** A loaded model version: its contract, its engine and the hash of the model.onnx it runs. */
+interface Loaded {
+  contract: ModelContract;
+  engine: PoolEngine;
+  sha256: string;
+}
+
+/** What routes hold: stable across reloads, it forwards to whatever is loaded when it is called. */
+class ServedVersion implements ServedModel {
+  readonly name: string;
+  readonly version: number;
+  current: Loaded | undefined;
+  readonly engine: InferenceEngine = {
+    infer: (inputs, outputNames, options) => this.#engine().infer(inputs, outputNames, options),
+    close: () => this.#engine().close(),
+  };
+
+  constructor(name: string, version: number, loaded: Loaded) {
+    this.name = name;
+    this.version = version;
+    this.current = loaded;
+  }
+
+  get contract(): ModelContract {
+    return this.#loaded().contract;
+  }
+
+  #engine(): PoolEngine {
+    return this.#loaded().engine;
+  }
+
+  #loaded(): Loaded {
+    if (this.current === undefined) {
+      throw new BatchInferError(
+        ErrorCodes.MODEL_NOT_FOUND,
+        `Version ${this.version} of model ${show(this.name)} was unloaded`,
+        { context: { model: this.name } },
+      );
+    }
+    return this.current;
+  }
+}
+
+/** Model directory names that are safe to join to the repository path. */
+const MODEL_NAME = /^[A-Za-z0-9][\w.-]*$/;
 
 export class ModelRepository {
   readonly dir: string;
-  readonly #models = new Map<string, Map<number, ServedModel>>();
+  readonly #options: ResolvedServerOptions;
+  readonly #metrics: ServerMetrics;
+  readonly #logger: Logger | undefined;
+  readonly #pool: WorkerPool;
+  readonly #models = new Map<string, Map<number, ServedVersion>>();
+  /** Why a model is not (fully) served: its last load failed, or it was unloaded. */
+  readonly #unavailable = new Map<string, string>();
+  /** Per model, the load or unload in progress, so two never interleave. */
+  readonly #busy = new Map<string, Promise<unknown>>();
+  /** Engines being drained after a swap or unload; close() waits for them. */
+  readonly #retiring = new Set<Promise<void>>();
+  #generation = 0;
 
-  constructor(dir: string) {
-    this.dir = dir;
+  constructor(options: ResolvedServerOptions, deps: { metrics: ServerMetrics; logger?: Logger }) {
+    this.dir = options.models;
+    this.#options = options;
+    this.#metrics = deps.metrics;
+    this.#logger = deps.logger;
+    this.#pool = new WorkerPool({
+      size: options.workers,
+      intraOpThreads: options.intraOpThreads,
+      ...(deps.logger === undefined ? {} : { logger: deps.logger }),
+    });
   }
 
-  /** Loads every version of every model; a model that fails to load is reported and skipped. */
+  /** Loads every model in the directory; a model that fails to load is reported and skipped. */
   async loadAll(onError: (model: string, err: unknown) => void): Promise<void> {
     for (const name of await listModels(this.dir)) {
       try {
-        for (const version of await listVersions(this.dir, name)) {
-          const files = await readModelVersion(this.dir, name, version);
-          const loaded = await LoadedModel.load(files);
-          const versions = this.#models.get(name) ?? new Map<number, ServedModel>();
-          versions.set(version, { name, version, contract: files.contract, engine: directEngine(loaded) });
-          this.#models.set(name, versions);
-        }
+        await this.load(name);
       } catch (err) {
         onError(name, err);
       }
@@ -70,9 +150,197 @@ export class ModelRepository {
     return model;
   }
 
+  /**
+   * (Re)loads every version of a model from the directory. Nothing changes unless all versions load; then the
+   * new versions are served at once and the replaced ones drain in the background.
+   */
+  load(name: string): Promise<void> {
+    if (!MODEL_NAME.test(name)) {
+      return Promise.reject(
+        new BatchInferError(ErrorCodes.BAD_REQUEST, `Invalid model name ${show(name)}`, {
+          context: { model: name },
+        }),
+      );
+    }
+    return this.#exclusive(name, async () => {
+      let loaded: Map<number, Loaded>;
+      try {
+        loaded = await this.#loadVersions(name);
+      } catch (err) {
+        this.#unavailable.set(name, (err as Error).message);
+        throw err;
+      }
+      this.#unavailable.delete(name);
+      this.#swap(name, loaded);
+    });
+  }
+
+  /** Stops serving a model; requests already queued for it finish first. */
+  unload(name: string): Promise<void> {
+    return this.#exclusive(name, async () => {
+      if (!this.#models.has(name) && !(await this.#onDisk(name))) {
+        throw new BatchInferError(ErrorCodes.MODEL_NOT_FOUND, `Unknown model ${show(name)}`, {
+          context: { model: name },
+        });
+      }
+      this.#swap(name, new Map());
+      this.#unavailable.set(name, 'unloaded');
+    });
+  }
+
+  /** Every model version in the directory or being served, with its state; `ready` keeps only READY ones. */
+  async index(ready = false): Promise<IndexEntry[]> {
+    const names = new Set(this.#models.keys());
+    for (const name of await listModels(this.dir).catch((): string[] => [])) names.add(name);
+    const entries: IndexEntry[] = [];
+    for (const name of [...names].sort()) {
+      const served = this.#models.get(name) ?? new Map<number, ServedVersion>();
+      const versions = new Set([
+        ...served.keys(),
+        ...(await listVersions(this.dir, name).catch((): number[] => [])),
+      ]);
+      const reason = this.#unavailable.get(name) ?? 'not loaded';
+      if (versions.size === 0) entries.push({ name, state: 'UNAVAILABLE', reason: 'no version directories' });
+      for (const version of [...versions].sort((a, b) => a - b)) {
+        entries.push(
+          served.has(version)
+            ? { name, version: String(version), state: 'READY', reason: '' }
+            : { name, version: String(version), state: 'UNAVAILABLE', reason },
+        );
+      }
+    }
+    return ready ? entries.filter((e) => e.state === 'READY') : entries;
+  }
+
+  /** Drains and releases every model, then stops the worker pool. */
   async close(): Promise<void> {
-    const all = [...this.#models.values()].flatMap((v) => [...v.values()]);
+    const engines = [...this.#models.values()].flatMap((v) => [...v.values()]);
     this.#models.clear();
-    await Promise.all(all.map((m) => m.engine.close()));
+    await Promise.all(engines.map((m) => this.#retire(m.name, m.version, m.current)));
+    await Promise.all(this.#retiring);
+    await this.#pool.close();
+  }
+
+  async #loadVersions(name: string): Promise<Map<number, Loaded>> {
+    const loaded = new Map<number, Loaded>();
+    try {
+      const versions = await listVersions(this.dir, name);
+      if (versions.length === 0) {
+        throw new BatchInferError(
+          ErrorCodes.MODEL_NOT_FOUND,
+          `Model ${show(name)} has no version directories`,
+          {
+            context: { model: name },
+          },
+        );
+      }
+      for (const version of versions) loaded.set(version, await this.#loadVersion(name, version));
+    } catch (err) {
+      // Undo the versions that did load: they were never served.
+      await Promise.all([...loaded.values()].map((l) => l.engine.close()));
+      throw err;
+    }
+    return loaded;
+  }
+
+  async #loadVersion(name: string, version: number): Promise<Loaded> {
+    const where = `version ${version} of model ${show(name)}`;
+    const files = await readModelVersion(this.dir, name, version);
+    let onnx: Buffer;
+    try {
+      onnx = await readFile(files.onnxPath);
+    } catch (cause) {
+      throw new BatchInferError(ErrorCodes.MODEL_CONTRACT, `Cannot read model.onnx of ${where}`, {
+        cause,
+        context: { model: name },
+      });
+    }
+    const key = `${name}/${version}#${++this.#generation}`;
+    try {
+      await this.#pool.load(key, {
+        onnx,
+        inputNames: files.contract.inputs.map((i) => i.name),
+        outputNames: files.contract.outputs.map((o) => o.name),
+      });
+    } catch (err) {
+      throw new BatchInferError(
+        ErrorCodes.MODEL_CONTRACT,
+        `Cannot load ${where}: ${(err as Error).message}`,
+        {
+          cause: err,
+          context: { model: name },
+        },
+      );
+    }
+    const engine = new PoolEngine({
+      pool: this.#pool,
+      key,
+      contract: files.contract,
+      version,
+      maxBatchSize: this.#options.maxBatchSize,
+      maxQueueDelayMs: this.#options.maxQueueDelayMs,
+      maxQueueSize: this.#options.maxQueueSize,
+      metrics: this.#metrics,
+    });
+    return { contract: files.contract, engine, sha256: createHash('sha256').update(onnx).digest('hex') };
+  }
+
+  /** Serves `loaded` as the model's versions in one step; replaced and removed versions drain and close. */
+  #swap(name: string, loaded: Map<number, Loaded>): void {
+    const previous = this.#models.get(name) ?? new Map<number, ServedVersion>();
+    const next = new Map<number, ServedVersion>();
+    for (const [version, current] of loaded) {
+      const served = previous.get(version);
+      const old = served?.current;
+      if (served === undefined) next.set(version, new ServedVersion(name, version, current));
+      else {
+        served.current = current;
+        next.set(version, served);
+      }
+      void this.#retire(name, version, old);
+      this.#metrics.modelInfo.set(
+        { model_name: name, model_version: String(version), model_sha256: current.sha256 },
+        1,
+      );
+    }
+    for (const [version, served] of previous) {
+      if (loaded.has(version)) continue;
+      const old = served.current;
+      served.current = undefined;
+      void this.#retire(name, version, old);
+    }
+    if (next.size > 0) this.#models.set(name, next);
+    else this.#models.delete(name);
+  }
+
+  /** Drains an engine that no longer takes requests and releases its sessions, in the background. */
+  #retire(name: string, version: number, old: Loaded | undefined): Promise<void> {
+    if (old === undefined) return Promise.resolve();
+    this.#metrics.modelInfo.remove({
+      model_name: name,
+      model_version: String(version),
+      model_sha256: old.sha256,
+    });
+    const closing = old.engine.close().catch((err: unknown) => {
+      this.#logger?.error({ err, model: name, version }, 'releasing a replaced model version failed');
+    });
+    this.#retiring.add(closing);
+    void closing.finally(() => this.#retiring.delete(closing));
+    return closing;
+  }
+
+  async #onDisk(name: string): Promise<boolean> {
+    return MODEL_NAME.test(name) && (await listModels(this.dir).catch((): string[] => [])).includes(name);
+  }
+
+  #exclusive<T>(name: string, work: () => Promise<T>): Promise<T> {
+    const before = this.#busy.get(name) ?? Promise.resolve();
+    const result = before.then(work, work);
+    const settled = result.catch(() => undefined);
+    this.#busy.set(name, settled);
+    void settled.then(() => {
+      if (this.#busy.get(name) === settled) this.#busy.delete(name);
+    });
+    return result;
   }
 }

@@ -2,7 +2,8 @@
  * `batch-infer/testing` — test doubles for users' own tests. `startMockModelServer` answers the Open
  * Inference Protocol endpoints the pipeline uses with deterministic probabilities (a softmax of each row's
  * features), so a test of code that calls a model server needs neither a model nor onnxruntime. Faults can be
- * injected per request to exercise a client's error handling.
+ * injected per request (an error status, `Retry-After`, a reset connection, a stall) and rows refused as bad
+ * input, to exercise a client's retries and rejects.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -16,12 +17,24 @@ export interface MockModelServerOptions {
    */
   contract?: ModelContract;
   /**
-   * Decides, per inference request (0-based count), to answer with an error status instead.
+   * Decides, per inference request (0-based count), to misbehave instead of answering.
    * @default () => undefined (never)
-   * @example (i) => (i === 2 ? 503 : undefined)
+   * @example (i) => (i === 2 ? 503 : i === 3 ? { status: 429, retryAfter: '1' } : undefined)
    */
-  fault?: (requestIndex: number) => number | undefined;
+  fault?: (requestIndex: number) => MockFault | undefined;
+  /**
+   * Refuses a row as bad input: when it returns a reason for any row of a request, the mock answers 400
+   * `{"error": reason}` for the whole request, as a real server does.
+   * @default () => undefined (never)
+   */
+  refuseRow?: (features: readonly number[]) => string | undefined;
 }
+
+/**
+ * A misbehaviour: an error status (optionally with `Retry-After`), a connection reset before any answer
+ * (`'reset'`), or no answer at all until the client gives up (`'stall'`).
+ */
+export type MockFault = number | { status: number; retryAfter?: string } | 'reset' | 'stall';
 
 export interface MockModelServer {
   url: string;
@@ -72,17 +85,30 @@ export async function startMockModelServer(options: MockModelServerOptions = {})
       });
     }
     if (req.method === 'POST' && path === `${base}/infer`) {
-      const status = options.fault?.(requests);
+      const fault = options.fault?.(requests);
       requests++;
-      if (status !== undefined) return send(res, status, { error: `mock fault ${status}` });
+      if (fault === 'reset') {
+        req.socket.destroy();
+        return true;
+      }
+      if (fault === 'stall') return true;
+      if (fault !== undefined) {
+        const { status, retryAfter } = typeof fault === 'number' ? { status: fault } : fault;
+        if (retryAfter !== undefined) res.setHeader('retry-after', retryAfter);
+        return send(res, status, { error: `mock fault ${status}` });
+      }
       const body = (await readJson(req)) as { inputs?: { shape?: number[]; data?: unknown[] }[] };
       const input = body.inputs?.[0];
       const [rows = 0, width = 0] = input?.shape ?? [];
       const flat = (input?.data ?? []).flat(Infinity) as number[];
       const k = contract.labels.length;
       const data: number[] = [];
-      for (let i = 0; i < rows; i++)
-        data.push(...mockProbabilities(flat.slice(i * width, (i + 1) * width), k));
+      for (let i = 0; i < rows; i++) {
+        const features = flat.slice(i * width, (i + 1) * width);
+        const reason = options.refuseRow?.(features);
+        if (reason !== undefined) return send(res, 400, { error: reason });
+        data.push(...mockProbabilities(features, k));
+      }
       const output = contract.outputs[0]?.name ?? 'probabilities';
       return send(res, 200, {
         model_name: contract.name,

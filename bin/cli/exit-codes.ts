@@ -19,6 +19,8 @@ export function exitCodeFor(err: unknown): number {
     case ErrorCodes.MISSING_COLUMN:
     case ErrorCodes.TOO_MANY_REJECTS:
     case ErrorCodes.CSV_PARSE:
+    case ErrorCodes.INPUT_FORMAT:
+    case ErrorCodes.HEADER_MISMATCH:
       return EXIT_DATA;
     default:
       return EXIT_FAILURE;

@@ -1,20 +1,60 @@
-/** `batch-infer run`: score a CSV file against a model server, or in process without `--url`. */
+/** `batch-infer run`: score CSV or JSON Lines files against a model server, or in process without `--url`. */
 import { createPipeline } from '../../lib/pipeline.js';
-import { PROTOCOLS, type Protocol } from '../../lib/pipeline-options.js';
-import { parseDuration } from '../../lib/core/duration.js';
+import { INPUT_FORMATS, PROTOCOLS, type InputFormat, type Protocol } from '../../lib/pipeline-options.js';
 import { EXIT_OK } from './exit-codes.js';
-import { int, str, usageError, type Command } from './command.js';
+import { duration, int, list, str, usageError, type Command } from './command.js';
+import { progressSink } from './progress.js';
+import { parseShard, type Shard } from '../../lib/core/shard.js';
+
+function choice<T extends string>(
+  flag: string,
+  value: string | undefined,
+  choices: readonly T[],
+): T | undefined {
+  if (value !== undefined && !(choices as readonly string[]).includes(value))
+    throw usageError(`--${flag} must be one of ${choices.join(', ')}, got "${value}"`);
+  return value as T | undefined;
+}
+
+/**
+ * `--shard i/N`, else the index and count an orchestrator sets: a Kubernetes Indexed Job sets only
+ * JOB_COMPLETION_INDEX (the count is the Job's `completions`, passed as BATCH_INFER_SHARD_COUNT or
+ * JOB_COMPLETION_COUNT); Cloud Run jobs set CLOUD_RUN_TASK_INDEX and CLOUD_RUN_TASK_COUNT.
+ */
+function shardOf(flag: string | undefined, env: NodeJS.ProcessEnv): Shard | undefined {
+  const count = env.BATCH_INFER_SHARD_COUNT ?? env.JOB_COMPLETION_COUNT;
+  const text =
+    flag ??
+    (env.JOB_COMPLETION_INDEX !== undefined && count !== undefined
+      ? `${env.JOB_COMPLETION_INDEX}/${count}`
+      : env.CLOUD_RUN_TASK_INDEX !== undefined && env.CLOUD_RUN_TASK_COUNT !== undefined
+        ? `${env.CLOUD_RUN_TASK_INDEX}/${env.CLOUD_RUN_TASK_COUNT}`
+        : undefined);
+  if (text === undefined) return undefined;
+  const shard = parseShard(text);
+  if (shard === undefined)
+    throw usageError(`--shard must be i/N with 0 ≤ i < N (from the flag or the environment), got "${text}"`);
+  return shard;
+}
 
 export const runCommand: Command = {
   name: 'run',
   summary:
-    'Score a CSV file with a model: over HTTP against a model server (--url), or in process without one.',
+    'Score CSV or JSON Lines files with a model: over HTTP against a model server (--url), or in process without one.',
   options: {
     input: {
       type: 'string',
       short: 'i',
-      value: '<file|->',
-      description: 'Input CSV with a header row; - reads stdin.',
+      multiple: true,
+      value: '<file|pattern|->',
+      description:
+        'Input with a header row (CSV) or one object per line (JSON Lines); - reads stdin. Repeat it, or use * and ? in the file name, to read several files as one input.',
+    },
+    'input-format': {
+      type: 'string',
+      value: `<${INPUT_FORMATS.join('|')}>`,
+      description: 'Input format.',
+      default: 'jsonl for .jsonl/.ndjson files, else csv',
     },
     output: {
       type: 'string',
@@ -22,10 +62,16 @@ export const runCommand: Command = {
       value: '<file|->',
       description: 'Output CSV; - writes stdout. Written atomically.',
     },
+    columns: {
+      type: 'string',
+      value: '<a,b,…>',
+      description: 'Input columns to keep in the output, in this order.',
+      default: 'all',
+    },
     url: {
       type: 'string',
       value: '<url>',
-      description: 'Model server base URL (Open Inference Protocol V2).',
+      description: 'Model server base URL.',
       default: 'none: score in process',
     },
     model: { type: 'string', short: 'm', value: '<name>', description: 'Model name.', default: 'weather' },
@@ -33,14 +79,21 @@ export const runCommand: Command = {
     models: {
       type: 'string',
       value: '<dir>',
-      description: 'Model repository for in-process scoring.',
+      description:
+        'Model repository for in-process scoring (and the contract of a bare SageMaker/Vertex server).',
       default: 'the bundled models',
     },
     protocol: {
       type: 'string',
       value: `<${PROTOCOLS.join('|')}>`,
       description: 'How batches reach the model.',
-      default: 'v2-json with --url, else local',
+      default: 'with --url, v2-binary if the server lists binary_tensor_data, else v2-json; local without',
+    },
+    'predict-route': {
+      type: 'string',
+      value: '<path>',
+      description: 'Predict route of the vertex protocol.',
+      default: '/v1/models/<model>:predict',
     },
     'batch-size': { type: 'string', value: '<n>', description: 'Rows per request.', default: '256' },
     concurrency: { type: 'string', value: '<n>', description: 'Requests in flight at most.', default: '4' },
@@ -50,11 +103,24 @@ export const runCommand: Command = {
       description: 'Per-request timeout: 250ms, 2s, 1m; a bare number is ms.',
       default: '30s',
     },
+    retries: {
+      type: 'string',
+      value: '<n>',
+      description:
+        'Retries of a request after a network error, timeout, 408, 429 or 5xx (exponential backoff, full jitter, Retry-After honoured).',
+      default: '3',
+    },
     rejects: {
       type: 'string',
       value: '<file>',
       description: 'Rejected rows CSV (original columns, line, error).',
       default: '<output>.rejects.csv',
+    },
+    summary: {
+      type: 'string',
+      value: '<file>',
+      description: 'Run summary JSON (counts, timings, config fingerprint, model).',
+      default: '<output>.summary.json',
     },
     'max-reject-ratio': {
       type: 'string',
@@ -62,45 +128,81 @@ export const runCommand: Command = {
       description: 'Fail (exit 65) when more rows than this share are rejected.',
       default: '1',
     },
+    shard: {
+      type: 'string',
+      value: '<i/N>',
+      description:
+        'Score shard i of N (0-based): whole files when there are several, else a range of rows. --output is then a directory that gets part-0000i-of-0000N.csv.',
+      default:
+        'JOB_COMPLETION_INDEX/BATCH_INFER_SHARD_COUNT, CLOUD_RUN_TASK_INDEX/CLOUD_RUN_TASK_COUNT, else all',
+    },
+    resume: {
+      type: 'boolean',
+      description:
+        'Keep a journal (<output>.journal) so that the same command, run again after a crash, continues where it stopped; the output is byte-identical to an uninterrupted run.',
+      default: 'off',
+    },
+    'progress-interval': {
+      type: 'string',
+      value: '<duration>',
+      description:
+        'How often progress is logged when stderr is not a terminal (a terminal gets a live line).',
+      default: '10s',
+    },
   },
   examples: [
     'batch-infer run --input data.csv --output scored.csv',
     'batch-infer run -i data.csv -o scored.csv --url http://127.0.0.1:8080 --model weather --concurrency 8',
+    "batch-infer run -i 'days/2024-*.jsonl' -o scored.csv --columns id,date",
     'cat data.csv | batch-infer run --input - --output - > scored.csv',
+    'batch-infer run -i big.csv -o scored.csv --resume   # run it again after a crash to continue',
   ],
   async run(values, io) {
-    const input = str(values, 'input');
+    const inputs = list(values, 'input');
     const output = str(values, 'output');
-    if (input === undefined) throw usageError('--input is required (a file, or - for stdin)');
+    if (inputs.length === 0) throw usageError('--input is required (a file, or - for stdin)');
     if (output === undefined) throw usageError('--output is required (a file, or - for stdout)');
-    const protocol = str(values, 'protocol');
-    if (protocol !== undefined && !(PROTOCOLS as readonly string[]).includes(protocol)) {
-      throw usageError(`--protocol must be one of ${PROTOCOLS.join(', ')}, got "${protocol}"`);
-    }
-    const timeoutText = str(values, 'timeout');
-    const timeout = timeoutText === undefined ? undefined : parseDuration(timeoutText);
-    if (timeout === undefined && timeoutText !== undefined)
-      throw usageError(`--timeout must be a duration like 250ms, 2s or 1m, got "${timeoutText}"`);
+    if (inputs.length > 1 && inputs.includes('-'))
+      throw usageError('--input - (stdin) cannot be combined with files');
+    const protocol = choice<Protocol>('protocol', str(values, 'protocol'), PROTOCOLS);
+    const inputFormat = choice<InputFormat>('input-format', str(values, 'input-format'), INPUT_FORMATS);
+    const timeout = duration(values, 'timeout');
     const ratioText = str(values, 'max-reject-ratio');
     const ratio = ratioText === undefined ? undefined : Number(ratioText);
     if (ratio !== undefined && !(ratio >= 0 && ratio <= 1))
       throw usageError(`--max-reject-ratio must be a number from 0 to 1, got "${ratioText}"`);
+    const columnsText = str(values, 'columns');
+    const columns = columnsText?.split(',').map((c) => c.trim());
+    if (columns !== undefined && columns.some((c) => c === ''))
+      throw usageError(
+        `--columns must be a comma-separated list of column names, got "${columnsText ?? ''}"`,
+      );
+    const progress = progressSink(io.stderr, io.logger, duration(values, 'progress-interval') ?? 10_000);
     const optional = {
+      inputFormat,
+      columns,
       url: str(values, 'url'),
       model: str(values, 'model'),
       modelVersion: int(values, 'model-version', 1),
       models: str(values, 'models'),
-      protocol: protocol as Protocol | undefined,
+      protocol,
+      predictRoute: str(values, 'predict-route'),
       batchSize: int(values, 'batch-size', 1),
       concurrency: int(values, 'concurrency', 1),
       timeout: timeout === 0 ? undefined : timeout,
+      retries: int(values, 'retries', 0),
       rejects: str(values, 'rejects'),
+      summary: str(values, 'summary'),
       maxRejectRatio: ratio,
+      resume: values.resume === true ? true : undefined,
+      shard: shardOf(str(values, 'shard'), io.env),
     };
     const summary = await createPipeline({
-      input,
+      input: inputs.length === 1 ? (inputs[0] as string) : inputs,
       output,
       signal: io.signal,
+      onProgress: (p) => progress.report(p),
+      progressInterval: Math.max(progress.interval, 1),
       ...Object.fromEntries(Object.entries(optional).filter(([, v]) => v !== undefined)),
     });
     io.logger.info({ summary }, `scored ${summary.rows.scored} rows, rejected ${summary.rows.rejected}`);

@@ -130,7 +130,8 @@ export function createHttpScorer(options: HttpScorerOptions): BatchScorer {
       });
       const body = Buffer.from(await response.body.arrayBuffer());
       const status = response.statusCode;
-      if (status >= 200 && status < 300) return codec.decode({ status, headers: response.headers, body }, rows);
+      if (status >= 200 && status < 300)
+        return codec.decode({ status, headers: response.headers, body }, rows);
       const retryAfterMs = parseRetryAfter(header(response.headers, 'retry-after'), Date.now());
       return {
         error: new BatchInferError(
@@ -147,7 +148,9 @@ export function createHttpScorer(options: HttpScorerOptions): BatchScorer {
       const code = (cause as { code?: string }).code;
       const timedOut = timeout.aborted;
       if (!timedOut && !isRetryableErrorCode(code)) throw cause;
-      const what = timedOut ? `no answer within ${timeoutMs} ms` : `${code ?? ''} ${(cause as Error).message}`;
+      const what = timedOut
+        ? `no answer within ${timeoutMs} ms`
+        : `${code ?? ''} ${(cause as Error).message}`;
       return {
         error: new BatchInferError(ErrorCodes.HTTP_STATUS, `Model server request failed: ${what}`, { cause }),
         retryable: true,

@@ -69,7 +69,8 @@ export function parseRetryAfter(value: string | undefined, now: number): number 
   let ms: number;
   if (/^\d+$/.test(text)) ms = Number(text) * 1000;
   else {
-    const date = Date.parse(text);
+    // Date.parse also reads bare numbers such as "-3" as years; an HTTP-date always names its weekday.
+    const date = /^[A-Za-z]{3},/.test(text) ? Date.parse(text) : NaN;
     if (Number.isNaN(date)) return undefined;
     ms = date - now;
   }

@@ -3,7 +3,7 @@
  * so a reader never sees a half-written file and a failed run leaves nothing behind.
  */
 import { createWriteStream, type WriteStream } from 'node:fs';
-import { rename, rm } from 'node:fs/promises';
+import { open, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 
@@ -14,8 +14,28 @@ export interface AtomicFile {
   discard(): Promise<void>;
 }
 
+function tempName(path: string): string {
+  return join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+}
+
+/** Writes a small file whole: to a temporary name, flushed to disk, then renamed over the target. */
+export async function writeFileAtomic(path: string, text: string): Promise<void> {
+  const temp = tempName(path);
+  const handle = await open(temp, 'w');
+  try {
+    await handle.writeFile(text);
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+  await rename(temp, path).catch(async (err: unknown) => {
+    await rm(temp, { force: true });
+    throw err;
+  });
+}
+
 export function openAtomicFile(path: string): AtomicFile {
-  const temp = join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+  const temp = tempName(path);
   const stream = createWriteStream(temp);
   return {
     path,

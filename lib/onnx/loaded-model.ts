@@ -1,7 +1,6 @@
 /**
- * One loaded model version: its contract and an onnxruntime session, used by the server and by the in-process
- * (`local`) scorer. Inference runs on the calling thread for now; the worker pool of the Model server issue
- * replaces `run` without changing its signature.
+ * One loaded model version: its contract and an onnxruntime session, run on the calling thread. The in-process
+ * (`local`) scorer uses it; the server runs sessions in its worker pool instead (server/inference/).
  */
 import * as ort from 'onnxruntime-node';
 import { BatchInferError, ErrorCodes } from '../errors.js';

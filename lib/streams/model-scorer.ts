@@ -2,13 +2,18 @@
  * ModelScorer: batches → scored batches, with up to `concurrency` requests in flight and results emitted in
  * input order (STYLE.md §5). `_transform` accepts a new batch at once while fewer than `concurrency` are in
  * flight; otherwise it waits for the oldest to finish and pushes it, so memory is bounded by `concurrency`
- * batches whatever the speed of the source or sink.
+ * batches whatever the speed of the source or sink. A batch the server refuses as bad input (400/422) is
+ * bisected to find the rows it refuses (lib/core/bisect.ts); they go to `onReject` when their batch is emitted,
+ * so rejects too come out in input order.
  */
 import { Transform, type TransformCallback } from 'node:stream';
 import pLimit, { type LimitFunction } from 'p-limit';
+import { BatchInferError, ErrorCodes, isBatchInferError } from '../errors.js';
+import { scoreBisecting } from '../core/bisect.js';
 import { integerOption, refuseUnknownKeys, signalOption } from '../core/options.js';
+import { isBadInputStatus } from '../core/retry.js';
 import type { BatchScorer } from '../adapters/types.js';
-import type { Batch, ScoredBatch } from '../types.js';
+import type { Batch, RejectedRow, ScoredBatch } from '../types.js';
 
 export interface ModelScorerOptions {
   /** The adapter that calls the model (HTTP codec + transport, or the in-process scorer). Required. */
@@ -18,25 +23,76 @@ export interface ModelScorerOptions {
    * @default 4
    */
   concurrency?: number;
+  /**
+   * Called, in input order, for each row the server refuses as bad input (HTTP 400/422).
+   * @default refused rows are only counted
+   */
+  onReject?: (row: RejectedRow) => void;
   /** Aborting the signal cancels in-flight requests and destroys the stream. */
   signal?: AbortSignal;
 }
 
 export const DEFAULT_CONCURRENCY = 4;
 
-type Settled = { ok: true; batch: ScoredBatch } | { ok: false; error: Error };
+type Settled = { ok: true; batch: ScoredBatch; refused: RejectedRow[] } | { ok: false; error: Error };
+
+/** The server's "this input is bad" answer: worth bisecting, unlike a failure of the server or the network. */
+function isRefusal(error: unknown): boolean {
+  return (
+    isBatchInferError(error, ErrorCodes.HTTP_STATUS) &&
+    error.context.status !== undefined &&
+    isBadInputStatus(error.context.status)
+  );
+}
+
+async function scoreBatch(scorer: BatchScorer, batch: Batch, signal: AbortSignal): Promise<Settled> {
+  const n = batch.rows.length;
+  const result = await scoreBisecting(
+    (tensor, rows) => scorer.score(tensor, rows, signal),
+    batch.tensor,
+    n,
+    batch.width,
+    isRefusal,
+  );
+  // Rows that pass the Preprocessor are rarely all bad at once; a server refusing every one of them alone is
+  // refusing the request (a contract mismatch, say), and rejecting the whole input row by row would hide that.
+  if (n > 1 && result.refused.length === n) {
+    const first = result.refused[0]?.error;
+    throw new BatchInferError(
+      ErrorCodes.HTTP_STATUS,
+      `The model server refused each of the ${n} rows of batch ${batch.index} on its own: ${first?.message ?? ''}`,
+      { cause: first, context: isBatchInferError(first) ? first.context : {} },
+    );
+  }
+  const refused = result.refused.map(({ index, error }) => {
+    const row = batch.rows[index] as Batch['rows'][number];
+    return {
+      line: row.line,
+      values: row.values,
+      error: error.message,
+      ...(row.row === undefined ? {} : { row: row.row }),
+      ...(row.file === undefined ? {} : { file: row.file }),
+    };
+  });
+  if (refused.length === 0) return { ok: true, batch: { ...batch, probabilities: result.outputs }, refused };
+  const rows = result.kept.map((i) => batch.rows[i] as Batch['rows'][number]);
+  const tensor = new Float32Array(rows.length * batch.width);
+  rows.forEach((r, i) => tensor.set(r.features, i * batch.width));
+  return { ok: true, batch: { ...batch, rows, tensor, probabilities: result.outputs }, refused };
+}
 
 export class ModelScorer extends Transform {
   readonly #scorer: BatchScorer;
+  readonly #onReject: (row: RejectedRow) => void;
   readonly #concurrency: number;
   readonly #limit: LimitFunction;
   readonly #inflight: Promise<Settled>[] = [];
   readonly #abort = new AbortController();
-  /** Batches and rows scored so far. */
-  readonly counts = { batches: 0, rows: 0 };
+  /** Batches and rows scored so far, and rows the server refused. */
+  readonly counts = { batches: 0, rows: 0, rejected: 0 };
 
   constructor(options: ModelScorerOptions) {
-    refuseUnknownKeys('ModelScorer', options, ['scorer', 'concurrency', 'signal']);
+    refuseUnknownKeys('ModelScorer', options, ['scorer', 'concurrency', 'onReject', 'signal']);
     const concurrency = integerOption('concurrency', options.concurrency, DEFAULT_CONCURRENCY, 1, 1024);
     const signal = signalOption('signal', options.signal);
     super({
@@ -46,6 +102,7 @@ export class ModelScorer extends Transform {
       ...(signal ? { signal } : {}),
     });
     this.#scorer = options.scorer;
+    this.#onReject = options.onReject ?? (() => undefined);
     this.#concurrency = concurrency;
     this.#limit = pLimit(concurrency);
   }
@@ -53,13 +110,10 @@ export class ModelScorer extends Transform {
   override _transform(batch: Batch, _encoding: BufferEncoding, callback: TransformCallback): void {
     const signal = this.#abort.signal;
     this.#inflight.push(
-      this.#limit(() => this.#scorer.score(batch.tensor, batch.rows.length, signal)).then(
-        (probabilities): Settled => ({ ok: true, batch: { ...batch, probabilities } }),
-        (error: unknown): Settled => ({
-          ok: false,
-          error: error instanceof Error ? error : new Error(String(error)),
-        }),
-      ),
+      this.#limit(() => scoreBatch(this.#scorer, batch, signal)).catch((error: unknown): Settled => ({
+        ok: false,
+        error: error instanceof Error ? error : new Error(String(error)),
+      })),
     );
     if (this.#inflight.length < this.#concurrency) {
       callback();
@@ -89,6 +143,8 @@ export class ModelScorer extends Transform {
     if (!settled.ok) throw settled.error;
     this.counts.batches++;
     this.counts.rows += settled.batch.rows.length;
+    this.counts.rejected += settled.refused.length;
+    for (const row of settled.refused) this.#onReject(row);
     this.push(settled.batch);
   }
 }

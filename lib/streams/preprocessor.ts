@@ -7,7 +7,7 @@
 import { Transform, type TransformCallback } from 'node:stream';
 import { BatchInferError, ErrorCodes } from '../errors.js';
 import { computeFeatures, requiredColumns, type FeatureSpec } from '../core/features.js';
-import { refuseUnknownKeys, signalOption } from '../core/options.js';
+import { integerOption, refuseUnknownKeys, signalOption } from '../core/options.js';
 import type { PreparedRow, RejectedRow, SourceRecord } from '../types.js';
 
 export interface PreprocessorOptions {
@@ -23,6 +23,12 @@ export interface PreprocessorOptions {
    * @default rejects are only counted
    */
   onReject?: (row: RejectedRow) => void;
+  /**
+   * Rows (after the header) an earlier run already finished: they are read and counted, not emitted. Resuming
+   * a run uses it.
+   * @default 0
+   */
+  skipRows?: number;
   /** Aborting the signal destroys the stream with an AbortError. */
   signal?: AbortSignal;
 }
@@ -30,13 +36,14 @@ export interface PreprocessorOptions {
 export class Preprocessor extends Transform {
   readonly #features: readonly FeatureSpec[];
   readonly #onReject: (row: RejectedRow) => void;
+  readonly #skipRows: number;
   #columns: readonly string[] | undefined;
   #lookup: { column: string; index: number }[] = [];
   /** Rows read, prepared and rejected so far. */
   readonly counts = { read: 0, prepared: 0, rejected: 0 };
 
   constructor(options: PreprocessorOptions) {
-    refuseUnknownKeys('Preprocessor', options, ['features', 'columns', 'onReject', 'signal']);
+    refuseUnknownKeys('Preprocessor', options, ['features', 'columns', 'onReject', 'skipRows', 'signal']);
     const signal = signalOption('signal', options.signal);
     super({
       objectMode: true,
@@ -46,6 +53,7 @@ export class Preprocessor extends Transform {
     });
     this.#features = options.features;
     this.#onReject = options.onReject ?? (() => undefined);
+    this.#skipRows = integerOption('skipRows', options.skipRows, 0, 0);
     if (options.columns !== undefined) this.#setColumns(options.columns);
   }
 
@@ -81,11 +89,26 @@ export class Preprocessor extends Transform {
       callback();
       return;
     }
-    this.counts.read++;
+    const row = ++this.counts.read;
+    if (row <= this.#skipRows) {
+      callback();
+      return;
+    }
     const reject = (error: string): void => {
       this.counts.rejected++;
-      this.#onReject({ line: record.line, values: record.values, error });
+      this.#onReject({
+        line: record.line,
+        values: record.values,
+        error,
+        row,
+        ...(record.file === undefined ? {} : { file: record.file }),
+      });
     };
+    if (record.error !== undefined) {
+      reject(record.error);
+      callback();
+      return;
+    }
     if (record.values.length !== this.#columns.length) {
       reject(`expected ${this.#columns.length} fields, got ${record.values.length}`);
       callback();
@@ -100,7 +123,13 @@ export class Preprocessor extends Transform {
       return;
     }
     this.counts.prepared++;
-    const row: PreparedRow = { line: record.line, values: record.values, features: result.features };
-    callback(null, row);
+    const prepared: PreparedRow = {
+      line: record.line,
+      values: record.values,
+      features: result.features,
+      row,
+      ...(record.file === undefined ? {} : { file: record.file }),
+    };
+    callback(null, prepared);
   }
 }

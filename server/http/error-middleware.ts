@@ -1,6 +1,7 @@
 /**
  * Turns every failure into the Open Inference Protocol error body `{"error": "…"}`. 4xx bodies explain the
- * problem; 5xx bodies never carry a stack or internal detail (those go to the log).
+ * problem, and so do the 503/504 the server raises on purpose (overloaded, shutting down, deadline passed);
+ * any other 5xx body says only "Internal server error" — the detail goes to the log, never to the client.
  */
 import type { Context, Next } from 'koa';
 import type { Logger } from 'pino';
@@ -27,7 +28,8 @@ export function errorMiddleware(logger: Logger) {
       ctx.status = status;
       if (err instanceof HttpError) ctx.set(err.headers);
       if (status === 503) ctx.set('Retry-After', ctx.response.get('Retry-After') || '1');
-      if (status >= 500) {
+      const deliberate = err instanceof HttpError || (isBatchInferError(err) && status !== 500);
+      if (status >= 500 && !deliberate) {
         logger.error({ err, method: ctx.method, path: ctx.path }, 'request failed');
         ctx.body = { error: 'Internal server error' };
       } else {

@@ -1,26 +1,21 @@
 /**
  * Open Inference Protocol V2 REST endpoints (shared/spec/inference_rest.md): health, server and model
- * metadata, model readiness and JSON inference. Health answers 200 for true and 400 for false, as Triton does.
+ * metadata, model readiness and inference, in JSON or with Triton's binary tensor extension (binary.ts).
+ * Health answers 200 for true and 400 for false, as Triton does.
  */
+import { MODEL_REPOSITORY_EXTENSION } from './repository-routes.js';
 import Router from '@koa/router';
-import { performance } from 'node:perf_hooks';
 import { ErrorCodes, isBatchInferError } from '../../lib/errors.js';
 import { readBody, parseJson } from '../http/body.js';
 import type { ServerContext } from '../context.js';
 import type { ServedModel } from '../served-model.js';
-import type { Tensor } from '../inference/types.js';
-import { parseInferRequest } from './infer-request.js';
+import { INFERENCE_HEADER, splitBody } from './binary.js';
+import { parseInferRequest, parseRawInferRequest, type ParsedInferRequest } from './infer-request.js';
+import { inferResponse } from './infer-response.js';
 import type { RequestState } from '../http/lifecycle.js';
 
 /** The extensions this server implements, listed in server metadata as the protocol requires. */
-export const EXTENSIONS: readonly string[] = [];
-
-function jsonData(output: Tensor): unknown[] {
-  if (output.datatype === 'BOOL') return Array.from(output.data as Uint8Array, (v) => v !== 0);
-  if (output.data instanceof BigInt64Array || output.data instanceof BigUint64Array)
-    return Array.from(output.data, Number);
-  return Array.from(output.data as Float32Array);
-}
+export const EXTENSIONS: readonly string[] = ['binary_tensor_data', MODEL_REPOSITORY_EXTENSION];
 
 function modelMetadata(model: ServedModel, versions: number[]): Record<string, unknown> {
   return {
@@ -64,14 +59,19 @@ export function v2Router(server: ServerContext): Router {
     router.post(`${prefix}/infer`, async (ctx) => {
       const model = repository.get(ctx.params.model ?? '', ctx.params.version);
       const labels = { model_name: model.name, model_version: String(model.version) };
-      let request;
+      let request: ParsedInferRequest;
       try {
-        request = parseInferRequest(parseJson(await readBody(ctx.req, options.maxBodyBytes)), model.contract);
+        const body = await readBody(ctx.req, options.maxBodyBytes);
+        // Node joins a repeated header with ", ", which splitBody's integer check refuses.
+        const split = splitBody(body, ctx.req.headers[INFERENCE_HEADER.toLowerCase()] as string | undefined);
+        request =
+          split.kind === 'raw'
+            ? parseRawInferRequest(split.binary, model.contract)
+            : parseInferRequest(parseJson(split.json), model.contract, split.binary);
       } catch (err) {
         metrics.predictionErrors.inc({ ...labels, reason: 'validation' });
         throw err;
       }
-      const started = performance.now();
       let outputs;
       try {
         outputs = await model.engine.infer(request.inputs, request.outputNames, {
@@ -82,19 +82,13 @@ export function v2Router(server: ServerContext): Router {
           metrics.predictionErrors.inc({ ...labels, reason: 'inference' });
         throw err;
       }
-      metrics.inferenceDuration.observe({ model_name: model.name }, (performance.now() - started) / 1000);
       metrics.predictions.inc(labels, request.inputs[0]?.shape[0] ?? 0);
-      ctx.body = {
-        model_name: model.name,
-        model_version: String(model.version),
-        ...(request.id === undefined ? {} : { id: request.id }),
-        outputs: outputs.map((o) => ({
-          name: o.name,
-          datatype: o.datatype,
-          shape: o.shape,
-          data: jsonData(o),
-        })),
-      };
+      const response = inferResponse(model, request, outputs);
+      if (response.kind === 'binary') {
+        ctx.set(INFERENCE_HEADER, String(response.headerLength));
+        ctx.type = 'application/octet-stream';
+      }
+      ctx.body = response.body;
     });
   }
   return router;

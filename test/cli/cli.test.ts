@@ -43,8 +43,8 @@ t.test('--version, --help and usage errors', async (t) => {
   t.equal(version.stdout, `${pkg.version}\n`);
   const help = await cli(['--help']);
   t.equal(help.code, 0);
-  t.match(help.stdout, /Commands:\n {2}run .*\n {2}serve .*\n {2}demo /);
-  for (const command of ['run', 'serve', 'demo']) {
+  t.match(help.stdout, /Commands:\n {2}run .*\n {2}serve .*\n {2}evaluate .*\n {2}demo /);
+  for (const command of ['run', 'serve', 'evaluate', 'demo']) {
     const res = await cli([command, '--help']);
     t.equal(res.code, 0, `${command} --help exits 0`);
     t.match(res.stdout, new RegExp(`Usage: batch-infer ${command} \\[options\\][\\s\\S]*Examples:`));
@@ -53,7 +53,7 @@ t.test('--version, --help and usage errors', async (t) => {
   t.equal(none.code, 2);
   const unknown = await cli(['frobnicate']);
   t.equal(unknown.code, 2);
-  t.match(unknown.stderr, /unknown command "frobnicate"; commands: run, serve, demo/);
+  t.match(unknown.stderr, /unknown command "frobnicate"; commands: run, serve, evaluate, demo/);
   const flag = await cli(['run', '--bogus']);
   t.equal(flag.code, 2);
   t.match(flag.stderr, /Unknown option '--bogus'[\s\S]*See: batch-infer run --help/);
@@ -62,7 +62,10 @@ t.test('--version, --help and usage errors', async (t) => {
   t.match(timeout.stderr, /--timeout must be a duration like 250ms, 2s or 1m, got "soon"/);
   const protocol = await cli(['run', '-i', 'a.csv', '-o', 'b.csv', '--protocol', 'grpc']);
   t.equal(protocol.code, 2);
-  t.match(protocol.stderr, /--protocol must be one of v2-json, local, got "grpc"/);
+  t.match(
+    protocol.stderr,
+    /--protocol must be one of v2-json, v2-binary, vertex, sagemaker, local, got "grpc"/,
+  );
 });
 
 t.test('run: stdin to stdout in a pipe; only CSV on stdout, logs on stderr', async (t) => {
@@ -133,4 +136,31 @@ t.test('demo: serves, scores all 2,922 rows over HTTP, reports accuracy', async 
   t.match(res.stdout, /accuracy {3}0\.\d{4} against the "weather" column/);
   const rows = parse(await readFile(join(dir, 'predictions.csv')));
   t.equal(rows.length, 2923);
+});
+
+t.test('evaluate: table and --json agree with the labels in the file', async (t) => {
+  const dir = await tempDir(t);
+  const lines = (await readFile(WEATHER_CSV, 'utf8')).trimEnd().split('\n');
+  await writeFile(join(dir, 'labelled.csv'), [lines[0], ...lines.slice(1, 201)].join('\n') + '\n');
+  const json = await cli(['evaluate', '--input', 'labelled.csv', '--json'], { cwd: dir });
+  t.equal(json.code, 0, json.stderr);
+  const report = JSON.parse(json.stdout) as {
+    rows: number;
+    accuracy: number;
+    confusion: number[][];
+    target: string;
+  };
+  t.equal(report.rows, 200);
+  t.equal(report.target, 'weather');
+  t.equal(
+    report.confusion.flat().reduce((a, b) => a + b, 0),
+    200,
+    'the confusion matrix counts every row',
+  );
+  const table = await cli(['evaluate', '-i', 'labelled.csv'], { cwd: dir });
+  t.match(table.stdout, new RegExp(`accuracy {3}${report.accuracy.toFixed(4)}`));
+  t.match(table.stdout, /confusion \(rows: true, columns: predicted\)/);
+  const noInput = await cli(['evaluate'], { cwd: dir });
+  t.equal(noInput.code, 2);
+  t.match(noInput.stderr, /--input is required/);
 });

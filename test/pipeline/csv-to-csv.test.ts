@@ -17,7 +17,9 @@ t.test(
     t.equal(summary.status, 'succeeded');
     t.same(summary.rows, { read: 2922, scored: 2922, rejected: 0 });
     t.same(summary.model, { name: 'weather', version: 1 });
-    t.equal(summary.protocol, 'v2-json');
+    // The server's metadata decides: binary tensors when it lists the extension, JSON otherwise.
+    const { extensions } = (await (await fetch(`${url}/v2`)).json()) as { extensions: string[] };
+    t.equal(summary.protocol, extensions.includes('binary_tensor_data') ? 'v2-binary' : 'v2-json');
     const input = parse(await readFile(WEATHER_CSV));
     const out = parse(await readFile(output));
     t.same(out[0], [...(input[0] as string[]), 'prediction', ...LABELS.map((l) => `probability_${l}`)]);
@@ -38,13 +40,18 @@ t.test(
   },
 );
 
-t.test('HTTP and in-process scoring give byte-identical output', async (t) => {
+t.test('HTTP (JSON and binary tensors) and in-process scoring give byte-identical output', async (t) => {
   const url = await startServer(t);
   const dir = await tempDir(t);
-  await createPipeline({ input: WEATHER_CSV, output: join(dir, 'http.csv'), url });
+  await createPipeline({ input: WEATHER_CSV, output: join(dir, 'json.csv'), url, protocol: 'v2-json' });
   const local = await createPipeline({ input: WEATHER_CSV, output: join(dir, 'local.csv') });
   t.equal(local.protocol, 'local');
-  t.ok((await readFile(join(dir, 'http.csv'))).equals(await readFile(join(dir, 'local.csv'))));
+  t.ok((await readFile(join(dir, 'json.csv'))).equals(await readFile(join(dir, 'local.csv'))));
+  const { extensions } = (await (await fetch(`${url}/v2`)).json()) as { extensions: string[] };
+  if (extensions.includes('binary_tensor_data')) {
+    await createPipeline({ input: WEATHER_CSV, output: join(dir, 'bin.csv'), url, protocol: 'v2-binary' });
+    t.ok((await readFile(join(dir, 'bin.csv'))).equals(await readFile(join(dir, 'local.csv'))), 'v2-binary');
+  }
 });
 
 t.test('bad rows go to rejects with their source line and reason; input = output + rejects', async (t) => {

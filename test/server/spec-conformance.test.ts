@@ -10,7 +10,9 @@ import { startServer } from '../helpers.js';
 
 // The official Open Inference Protocol OpenAPI document: every response the server gives, and every request
 // the pipeline sends, must validate against its component schemas.
-const spec = parseYaml(await readFile(join(PACKAGE_ROOT, 'test', 'fixtures', 'spec', 'open_inference_rest.yaml'), 'utf8')) as {
+const spec = parseYaml(
+  await readFile(join(PACKAGE_ROOT, 'test', 'fixtures', 'spec', 'open_inference_rest.yaml'), 'utf8'),
+) as {
   components: { schemas: Record<string, object> };
 };
 const ajv = new Ajv({ strict: false, allErrors: true });
@@ -26,14 +28,35 @@ t.test('server responses match the OIP schemas', async (t) => {
   const url = await startServer(t);
   valid(t, schema('metadata_server_response'), await (await fetch(`${url}/v2`)).json(), 'server metadata');
   for (const path of ['/v2/models/weather', '/v2/models/weather/versions/1']) {
-    valid(t, schema('metadata_model_response'), await (await fetch(url + path)).json(), `model metadata ${path}`);
+    valid(
+      t,
+      schema('metadata_model_response'),
+      await (await fetch(url + path)).json(),
+      `model metadata ${path}`,
+    );
   }
   const infer = await fetch(`${url}/v2/models/weather/versions/1/infer`, {
     method: 'POST',
-    body: JSON.stringify({ id: 'a', inputs: [{ name: 'features', shape: [2, 6], datatype: 'FP32', data: [[1, 2, 3, 4, 5, 6], [0, 0, 0, 0, 0, 0]] }] }),
+    body: JSON.stringify({
+      id: 'a',
+      inputs: [
+        {
+          name: 'features',
+          shape: [2, 6],
+          datatype: 'FP32',
+          data: [
+            [1, 2, 3, 4, 5, 6],
+            [0, 0, 0, 0, 0, 0],
+          ],
+        },
+      ],
+    }),
   });
   valid(t, schema('inference_response'), await infer.json(), 'inference response');
-  const error = await fetch(`${url}/v2/models/weather/infer`, { method: 'POST', body: '{"inputs":[{"name":"features"}]}' });
+  const error = await fetch(`${url}/v2/models/weather/infer`, {
+    method: 'POST',
+    body: '{"inputs":[{"name":"features"}]}',
+  });
   t.equal(error.status, 400);
   valid(t, schema('inference_error_response'), await error.json(), 'inference error');
   const unknown = await fetch(`${url}/v2/models/nope`);

@@ -28,8 +28,8 @@ t.test('mockProbabilities is a softmax', async (t) => {
   t.ok(Math.abs((p[0] ?? 0) - 0.25) < 1e-12 && Math.abs((p[1] ?? 0) - 0.75) < 1e-12);
 });
 
-t.test('injected faults reach the client as errors with the status', async (t) => {
-  const mock = await startMockModelServer({ fault: (i) => (i === 1 ? 503 : undefined) });
+t.test('injected faults reach the client as errors with the status, once retries are spent', async (t) => {
+  const mock = await startMockModelServer({ fault: (i) => (i >= 1 ? 503 : undefined) });
   t.teardown(() => mock.close());
   const dir = await tempDir(t);
   await t.rejects(
@@ -39,10 +39,11 @@ t.test('injected faults reach the client as errors with the status', async (t) =
       url: mock.url,
       batchSize: 1000,
       concurrency: 1,
+      retries: 1,
     }),
     {
       code: 'BI_ERR_HTTP_STATUS',
-      message: /answered 503: mock fault 503/,
+      message: /answered 503: mock fault 503 \(after 2 attempts\)/,
     },
   );
 });

@@ -1,0 +1,202 @@
+/**
+ * The engine of one served model version: a dynamic-batching queue in front of the worker pool. At most one
+ * batch per worker is in flight, so while the workers are busy requests gather into larger batches, as in
+ * Triton. A request is dropped with BI_ERR_TIMEOUT if its deadline passes while it waits, and a batch that
+ * fails is re-run request by request, so one bad request never fails its batch-mates.
+ */
+import { performance } from 'node:perf_hooks';
+import { BatchInferError, ErrorCodes, show } from '../../lib/errors.js';
+import type { ModelContract } from '../../lib/core/model-contract.js';
+import type { ServerMetrics } from '../metrics.js';
+import { batchKey, concatInputs, copyTensors, rowsOf, splitOutputs } from './batch-tensors.js';
+import { DynamicBatcher, type Queued } from './dynamic-batcher.js';
+import type { InferenceEngine, InferOptions, Tensor } from './types.js';
+import type { WorkerPool } from './worker-pool.js';
+
+export interface PoolEngineOptions {
+  pool: WorkerPool;
+  /** The pool's name for this model version's sessions (loaded by the caller). */
+  key: string;
+  contract: ModelContract;
+  version: number;
+  maxBatchSize: number;
+  maxQueueDelayMs: number;
+  maxQueueSize: number;
+  metrics: ServerMetrics;
+}
+
+interface Request extends Queued {
+  inputs: Tensor[];
+  outputNames: readonly string[];
+  resolve(outputs: Tensor[]): void;
+  reject(err: unknown): void;
+}
+
+/** Requests can be concatenated only when every input and output has the batch as its first dim. */
+export function isBatchable(contract: ModelContract): boolean {
+  return [...contract.inputs, ...contract.outputs].every((t) => t.shape[0] === -1);
+}
+
+export class PoolEngine implements InferenceEngine {
+  readonly #pool: WorkerPool;
+  readonly #key: string;
+  readonly #metrics: ServerMetrics;
+  readonly #labels: { model_name: string; model_version: string };
+  readonly #batchable: boolean;
+  readonly #batcher: DynamicBatcher<Request>;
+  #running = 0;
+  #timer: NodeJS.Timeout | undefined;
+  #closing = false;
+  #drained: (() => void) | undefined;
+
+  constructor(options: PoolEngineOptions) {
+    this.#pool = options.pool;
+    this.#key = options.key;
+    this.#metrics = options.metrics;
+    this.#labels = { model_name: options.contract.name, model_version: String(options.version) };
+    this.#batchable = isBatchable(options.contract);
+    this.#batcher = new DynamicBatcher({
+      maxBatchSize: this.#batchable ? options.maxBatchSize : 0,
+      maxQueueDelayMs: options.maxQueueDelayMs,
+      maxQueueSize: options.maxQueueSize,
+      model: options.contract.name,
+    });
+  }
+
+  infer(inputs: Tensor[], outputNames: readonly string[], options: InferOptions = {}): Promise<Tensor[]> {
+    const inflight = this.#metrics.inflight.labels({ model_name: this.#labels.model_name });
+    return new Promise<Tensor[]>((resolve, reject) => {
+      if (this.#closing) {
+        throw new BatchInferError(
+          ErrorCodes.OVERLOADED,
+          `Model ${show(this.#labels.model_name)} version ${this.#labels.model_version} is being unloaded`,
+        );
+      }
+      // Requests that expired in the queue must not hold the places of live ones.
+      this.#expire();
+      try {
+        this.#batcher.push({
+          key: this.#batchable ? batchKey(inputs) : '',
+          rows: rowsOf(inputs),
+          queuedAt: performance.now(),
+          deadline: options.deadline,
+          inputs,
+          outputNames,
+          resolve,
+          reject,
+        });
+      } catch (err) {
+        this.#metrics.predictionErrors.inc({ ...this.#labels, reason: 'overloaded' });
+        throw err;
+      }
+      inflight.inc();
+      this.#schedule();
+    }).finally(() => inflight.dec());
+  }
+
+  /** Runs what is queued without waiting for batch-mates, then releases the model's sessions. */
+  async close(): Promise<void> {
+    this.#closing = true;
+    this.#schedule();
+    if (this.#running > 0 || this.#batcher.length > 0) {
+      await new Promise<void>((resolve) => (this.#drained = resolve));
+    }
+    await this.#pool.unload(this.#key);
+  }
+
+  #expire(): void {
+    for (const request of this.#batcher.expire(Date.now())) {
+      this.#metrics.predictionErrors.inc({ ...this.#labels, reason: 'timeout' });
+      request.reject(
+        new BatchInferError(
+          ErrorCodes.TIMEOUT,
+          `Request for model ${show(this.#labels.model_name)} passed its deadline while queued`,
+        ),
+      );
+    }
+  }
+
+  /** Starts every batch that is due while a worker is free, or sets a timer for the next one. */
+  #schedule(): void {
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+    while (this.#running < this.#pool.size) {
+      this.#expire();
+      const due = this.#closing
+        ? this.#batcher.length > 0
+          ? 0
+          : undefined
+        : this.#batcher.due(performance.now());
+      if (due === undefined) break;
+      if (due > 0) {
+        this.#timer = setTimeout(() => this.#schedule(), due);
+        break;
+      }
+      const batch = this.#batcher.take();
+      const now = performance.now();
+      for (const r of batch) {
+        this.#metrics.queueDuration.observe(
+          { model_name: this.#labels.model_name },
+          (now - r.queuedAt) / 1000,
+        );
+      }
+      this.#running++;
+      void this.#execute(batch).finally(() => {
+        this.#running--;
+        this.#schedule();
+      });
+    }
+    if (this.#closing && this.#running === 0 && this.#batcher.length === 0) this.#drained?.();
+  }
+
+  async #execute(batch: Request[]): Promise<void> {
+    const [only] = batch;
+    if (only !== undefined && batch.length === 1) {
+      await this.#runAlone(only);
+      return;
+    }
+    const rows = batch.map((r) => r.rows);
+    const outputNames = [...new Set(batch.flatMap((r) => r.outputNames))];
+    let parts: Tensor[][];
+    try {
+      const outputs = await this.#run(
+        concatInputs(batch.map((r) => r.inputs)),
+        outputNames,
+        rows.reduce((a, b) => a + b, 0),
+      );
+      parts = splitOutputs(
+        outputs,
+        rows,
+        batch.map((r) => r.outputNames),
+      );
+    } catch {
+      // The batch failed as a whole; run each request alone so only the bad ones fail.
+      await Promise.all(batch.map((r) => this.#runAlone(r)));
+      return;
+    }
+    batch.forEach((r, i) => r.resolve(parts[i] ?? []));
+  }
+
+  async #runAlone(request: Request): Promise<void> {
+    try {
+      request.resolve(await this.#run(copyTensors(request.inputs), [...request.outputNames], request.rows));
+    } catch (err) {
+      request.reject(err);
+    }
+  }
+
+  /**
+   * One model run; `inputs` must own their buffers, which move to the worker. Its duration is taken here, so it
+   * includes the hand-off to the worker and, when other models keep every worker busy, the wait for one.
+   */
+  async #run(inputs: Tensor[], outputNames: string[], rows: number): Promise<Tensor[]> {
+    const labels = { model_name: this.#labels.model_name };
+    this.#metrics.batchSize.observe(labels, rows);
+    const started = performance.now();
+    try {
+      return await this.#pool.run(this.#key, inputs, outputNames);
+    } finally {
+      this.#metrics.inferenceDuration.observe(labels, (performance.now() - started) / 1000);
+    }
+  }
+}

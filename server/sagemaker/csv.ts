@@ -1,0 +1,62 @@
+/**
+ * `text/csv` bodies of SageMaker `/invocations`: rows of raw input columns (DESIGN.md contracts). A first line
+ * naming any of the model's columns is a header, and columns are then found by name (others are ignored);
+ * without one, every row holds exactly the columns of model.json's feature spec, in first-use order
+ * (`requiredColumns`). Parsed with the batch pipeline's own CSV reader, so quoting, BOM and CRLF behave the same.
+ */
+import { BatchInferError, ErrorCodes, show } from '../../lib/errors.js';
+import { requiredColumns } from '../../lib/core/features.js';
+import type { ModelContract } from '../../lib/core/model-contract.js';
+import { createCsvParser } from '../../lib/io/csv-source.js';
+import type { SourceRecord } from '../../lib/types.js';
+import { badInstance, recordFeatures, type RawRecord } from '../records.js';
+
+async function readRecords(body: Buffer): Promise<SourceRecord[]> {
+  const parser = createCsvParser();
+  parser.end(body);
+  const records: SourceRecord[] = [];
+  try {
+    for await (const record of parser) records.push(record as SourceRecord);
+  } catch (err) {
+    throw new BatchInferError(
+      ErrorCodes.BAD_REQUEST,
+      `The CSV body cannot be parsed: ${(err as Error).message}`,
+      {
+        cause: err,
+      },
+    );
+  }
+  return records;
+}
+
+export async function csvRows(body: Buffer, contract: ModelContract): Promise<Float32Array[]> {
+  const records = await readRecords(body);
+  const required = requiredColumns(contract.features);
+  const first = records[0];
+  const hasHeader = first !== undefined && first.values.some((v) => required.includes(v.trim()));
+  const columns = hasHeader ? first.values.map((v) => v.trim()) : required;
+  if (hasHeader) {
+    const missing = required.filter((c) => !columns.includes(c));
+    if (missing.length > 0) {
+      throw new BatchInferError(
+        ErrorCodes.BAD_REQUEST,
+        `The CSV header lacks the column${missing.length > 1 ? 's' : ''} ${missing.map((c) => show(c)).join(', ')}`,
+      );
+    }
+  }
+  const rows = hasHeader ? records.slice(1) : records;
+  return rows.map((row, i) => {
+    const where = `Row ${i + 1} (line ${row.line})`;
+    if (row.values.length !== columns.length) {
+      badInstance(
+        where,
+        hasHeader
+          ? `has ${row.values.length} values, the header has ${columns.length}`
+          : `has ${row.values.length} values, expected ${columns.length} (${columns.join(',')}) or a header line`,
+      );
+    }
+    const record: RawRecord = {};
+    columns.forEach((column, j) => (record[column] = row.values[j]));
+    return recordFeatures(contract, record, where);
+  });
+}
