@@ -85,7 +85,7 @@ export interface PipelineOptions {
   protocol?: Protocol;
   /**
    * Path of the `vertex` protocol's predict route (the container's `AIP_PREDICT_ROUTE`).
-   * @default "/v1/models/<model>:predict"
+   * @default "/predict"
    */
   predictRoute?: string;
   /**

@@ -28,6 +28,8 @@ export interface ModelServer {
   readonly loaded: Promise<void>;
   /** Names of the models being served. */
   models(): string[];
+  /** Every route the app answers, as `{ method, path }` with Koa path templates (docs/openapi.yaml lists them). */
+  routes(): { method: string; path: string }[];
   /**
    * Graceful stop: readiness turns false and new requests get 503 at once; requests in flight finish (for up
    * to `graceMs`, default 10 s); then every model session is released. Stop accepting connections first
@@ -57,23 +59,19 @@ export function createModelServer(options: ModelServerOptions = {}): ModelServer
   app.use(metricsMiddleware(metrics));
   app.use(errorMiddleware(logger));
   app.use(lifecycle.middleware(logger, resolved.requestTimeoutMs));
-  const router = v2Router(context);
-  app.use(router.routes());
-  app.use(
-    router.allowedMethods({ throw: true, methodNotAllowed: () => new HttpError(405, 'Method not allowed') }),
-  );
-  const repositoryRoutes = repositoryRouter(context);
-  app.use(repositoryRoutes.routes());
-  app.use(
-    repositoryRoutes.allowedMethods({
-      throw: true,
-      methodNotAllowed: () => new HttpError(405, 'Method not allowed'),
-    }),
-  );
-  for (const extra of [sagemakerRouter(context), vertexRouter(context)]) {
-    app.use(extra.routes());
+  const routers = [
+    v2Router(context),
+    repositoryRouter(context),
+    sagemakerRouter(context),
+    vertexRouter(context),
+  ];
+  for (const router of routers) {
+    app.use(router.routes());
     app.use(
-      extra.allowedMethods({ throw: true, methodNotAllowed: () => new HttpError(405, 'Method not allowed') }),
+      router.allowedMethods({
+        throw: true,
+        methodNotAllowed: () => new HttpError(405, 'Method not allowed'),
+      }),
     );
   }
   app.use((ctx) => {
@@ -91,6 +89,14 @@ export function createModelServer(options: ModelServerOptions = {}): ModelServer
     app,
     loaded,
     models: () => repository.names(),
+    routes: () => [
+      { method: 'GET', path: '/metrics' },
+      ...routers.flatMap((r) =>
+        r.stack.flatMap((layer) =>
+          layer.methods.filter((m) => m !== 'HEAD').map((method) => ({ method, path: String(layer.path) })),
+        ),
+      ),
+    ],
     async close(closeOptions = {}) {
       await lifecycle.drain(closeOptions.graceMs ?? 10_000);
       await loaded.catch(() => undefined);

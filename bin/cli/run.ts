@@ -93,7 +93,7 @@ export const runCommand: Command = {
       type: 'string',
       value: '<path>',
       description: 'Predict route of the vertex protocol.',
-      default: '/v1/models/<model>:predict',
+      default: '/predict',
     },
     'batch-size': { type: 'string', value: '<n>', description: 'Rows per request.', default: '256' },
     concurrency: { type: 'string', value: '<n>', description: 'Requests in flight at most.', default: '4' },

@@ -1,21 +1,15 @@
 /**
  * SageMaker inference containers (docs.aws.amazon.com/sagemaker/latest/dg/your-algorithms-batch-code.html):
- * `POST /invocations` with `content-type: text/csv`, one row of model-ready feature values per line and no
- * header, as built-in algorithms such as XGBoost take them; `accept: application/json` asks for
- * `{"predictions": [[p…], …]}` (a bare list, or `text/csv` rows of probabilities, are read as well).
+ * `POST /invocations` with `content-type: application/json` and `{"instances": [[features…], …]}` of
+ * model-ready feature values. JSON, not CSV: a container's CSV rows carry raw input columns (DESIGN.md), so a
+ * CSV of already-standardized values would be standardized twice. `accept: application/json` asks for
+ * `{"predictions": […]}` (a bare list, or `text/csv` rows of probabilities, are read as well).
  */
 import type { ModelContract } from '../core/model-contract.js';
 import type { HttpCodec } from './types.js';
 import { readPredictions } from './predictions.js';
 import { badResponse, parseJson } from './v2-outputs.js';
-
-/** Features as CSV: String() of a float32's double is the shortest text that reads back to the same float32. */
-export function featuresCsv(tensor: Float32Array, rows: number, width: number): string {
-  let out = '';
-  for (let i = 0; i < rows; i++)
-    out += Array.from(tensor.subarray(i * width, (i + 1) * width)).join(',') + '\n';
-  return out;
-}
+import { featureInstancesJson } from './vertex.js';
 
 function csvRows(text: string): number[][] {
   return text
@@ -37,8 +31,8 @@ export function sagemakerCodec(contract: ModelContract): HttpCodec {
     encode(tensor, rows, width) {
       return {
         path: '/invocations',
-        headers: { 'content-type': 'text/csv', accept: 'application/json' },
-        body: featuresCsv(tensor, rows, width),
+        headers: { 'content-type': 'application/json', accept: 'application/json' },
+        body: featureInstancesJson(tensor, rows, width),
       };
     },
     decode(response, rows) {

@@ -1,31 +1,35 @@
 /**
  * Vertex AI custom-container prediction (cloud.google.com/vertex-ai/docs/predictions/custom-container-requirements):
  * `POST <predict route>` with `{"instances": [[features…], …]}`, answered by `{"predictions": […]}` in the same
- * order. The route is the container's `AIP_PREDICT_ROUTE`; Vertex's own endpoints use `/v1/models/<model>:predict`.
+ * order. The route is the container's `AIP_PREDICT_ROUTE`; the default, `/predict`, is what `batch-infer serve`
+ * uses when that variable is unset.
  */
 import type { ModelContract } from '../core/model-contract.js';
 import type { HttpCodec } from './types.js';
 import { readPredictions } from './predictions.js';
 import { parseJson } from './v2-outputs.js';
 
-export function vertexPredictRoute(contract: ModelContract): string {
-  return `/v1/models/${encodeURIComponent(contract.name)}:predict`;
+export const DEFAULT_VERTEX_PREDICT_ROUTE = '/predict';
+
+/** `{"instances": [[features…], …]}`: one feature array per row, the body Vertex AI and our SageMaker route take. */
+export function featureInstancesJson(tensor: Float32Array, rows: number, width: number): string {
+  const instances = Array.from({ length: rows }, (_, i) =>
+    Array.from(tensor.subarray(i * width, (i + 1) * width)),
+  );
+  return JSON.stringify({ instances });
 }
 
 export function vertexCodec(
   contract: ModelContract,
-  route: string = vertexPredictRoute(contract),
+  route: string = DEFAULT_VERTEX_PREDICT_ROUTE,
 ): HttpCodec {
   return {
     name: 'vertex',
     encode(tensor, rows, width) {
-      const instances = Array.from({ length: rows }, (_, i) =>
-        Array.from(tensor.subarray(i * width, (i + 1) * width)),
-      );
       return {
         path: route,
         headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ instances }),
+        body: featureInstancesJson(tensor, rows, width),
       };
     },
     decode(response, rows) {

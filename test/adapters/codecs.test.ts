@@ -75,7 +75,7 @@ t.test('v2-binary: a JSON header, then the little-endian FP32 bytes', async (t) 
 t.test('vertex: instances in, predictions (lists or objects) out', async (t) => {
   const codec = vertexCodec(contract);
   const req = codec.encode(tensor, 2, 6);
-  t.equal(req.path, '/v1/models/weather:predict');
+  t.equal(req.path, '/predict');
   t.same(JSON.parse(req.body as string), {
     instances: [Array.from(tensor.subarray(0, 6)), Array.from(tensor.subarray(6))],
   });
@@ -116,12 +116,12 @@ t.test('vertex: instances in, predictions (lists or objects) out', async (t) => 
   );
 });
 
-t.test('sagemaker: CSV feature rows in, JSON (or CSV) predictions out', async (t) => {
+t.test('sagemaker: JSON feature instances in, JSON (or CSV) predictions out', async (t) => {
   const codec = sagemakerCodec(contract);
   const req = codec.encode(tensor, 2, 6);
   t.equal(req.path, '/invocations');
-  t.same(req.headers, { 'content-type': 'text/csv', accept: 'application/json' });
-  t.equal(req.body, '0.5,-1.25,3,0.10000000149011612,2,-0.30000001192092896\n1,2,3,4,5,6\n');
+  t.same(req.headers, { 'content-type': 'application/json', accept: 'application/json' });
+  t.equal(req.body, '{"instances":[[0.5,-1.25,3,0.10000000149011612,2,-0.30000001192092896],[1,2,3,4,5,6]]}');
   const p = [0.1, 0.2, 0.3, 0.2, 0.2];
   for (const body of [JSON.stringify({ predictions: [p, p] }), JSON.stringify([p, p])])
     t.same(
@@ -222,19 +222,15 @@ async function wireServer(
       res.end(out.body);
       return true;
     }
-    if (req.method === 'POST' && req.url === '/v1/models/weather:predict') {
+    if (req.method === 'POST' && req.url === '/predict') {
       seen.push('vertex');
       const { instances } = JSON.parse(body.toString()) as { instances: number[][] };
       return send(res, { predictions: answer(instances) });
     }
     if (req.method === 'POST' && req.url === '/invocations') {
       seen.push(`sagemaker ${req.headers['content-type'] ?? ''} ${req.headers.accept ?? ''}`);
-      const rows = body
-        .toString()
-        .trim()
-        .split('\n')
-        .map((l) => l.split(',').map(Number));
-      return send(res, { predictions: answer(rows) });
+      const { instances } = JSON.parse(body.toString()) as { instances: number[][] };
+      return send(res, { predictions: answer(instances) });
     }
     res.writeHead(404, { 'content-type': 'application/json' });
     res.end(JSON.stringify({ error: `no route ${req.method ?? ''} ${req.url ?? ''}` }));
@@ -314,5 +310,5 @@ t.test('a bare SageMaker or Vertex container: the contract comes from the local 
   });
   t.same(summary.model, { name: 'weather', version: 1 });
   t.equal(summary.rows.scored, 2922);
-  t.equal(bare.seen[0], 'sagemaker text/csv application/json');
+  t.equal(bare.seen[0], 'sagemaker application/json application/json');
 });
