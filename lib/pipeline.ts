@@ -256,7 +256,10 @@ export async function createPipeline(options: PipelineOptions): Promise<RunSumma
   const allInputs = Array.isArray(o.input) ? await expandInputs(o.input as readonly string[]) : [];
   const { inputs, rows: rowRange } = await shardInputs(o, allInputs);
   const files = inputs.length > 0 && inputs[0] !== '-' ? inputs : [];
-  if (o.shard !== undefined) await mkdir(dirname(o.output as string), { recursive: true });
+  // Output directories are created as needed (as `aws s3 cp` or `mkdir -p` users expect), never half-written.
+  for (const target of [o.output, o.rejects, o.summary]) {
+    if (typeof target === 'string' && target !== '-') await mkdir(dirname(target), { recursive: true });
+  }
   const bytesTotal = files.length > 0 ? await totalBytes(files) : undefined;
   const model = await resolveModel(o);
   const { contract, version, scorer } = model;
