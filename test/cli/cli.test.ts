@@ -1,40 +1,12 @@
 import t from 'tap';
-import { spawn } from 'node:child_process';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { PACKAGE_ROOT } from '../../lib/package-root.js';
 import { tempDir, WEATHER_CSV } from '../helpers.js';
+import { runCli, serveCli } from './spawn-cli.js';
 
-/** tsx's loader by absolute URL, so the CLI can run from any working directory. */
-const TSX = import.meta.resolve('tsx');
-
-interface Result {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs the real executable (from source, through tsx) as a user would. */
-function cli(args: string[], options: { stdin?: string; cwd?: string } = {}): Promise<Result> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(
-      process.execPath,
-      ['--import', TSX, join(PACKAGE_ROOT, 'bin', 'batch-infer.ts'), ...args],
-      {
-        cwd: options.cwd ?? PACKAGE_ROOT,
-        env: { ...process.env, NODE_OPTIONS: '' },
-      },
-    );
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-    child.stdin.end(options.stdin ?? '');
-  });
-}
+const cli = runCli;
 
 t.test('--version, --help and usage errors', async (t) => {
   const pkg = JSON.parse(await readFile(join(PACKAGE_ROOT, 'package.json'), 'utf8')) as { version: string };
@@ -94,38 +66,11 @@ t.test('run: a missing input file exits 1 with the path', async (t) => {
 });
 
 t.test('serve answers on its port and stops on SIGTERM', async (t) => {
-  const child = spawn(
-    process.execPath,
-    [
-      '--import',
-      TSX,
-      join(PACKAGE_ROOT, 'bin', 'batch-infer.ts'),
-      'serve',
-      '--port',
-      '0',
-      '--host',
-      '127.0.0.1',
-    ],
-    {
-      cwd: PACKAGE_ROOT,
-    },
-  );
-  let stderr = '';
-  const url = await new Promise<string>((resolve, reject) => {
-    child.stderr.on('data', (d: Buffer) => {
-      stderr += d.toString();
-      const match = /listening on (http:\/\/[\d.:]+)/.exec(stderr);
-      if (match) resolve(match[1] as string);
-    });
-    child.on('exit', () => reject(new Error(`serve exited early: ${stderr}`)));
-  });
-  for (let i = 0; i < 50 && (await fetch(`${url}/v2/health/ready`)).status !== 200; i++)
-    await new Promise((r) => setTimeout(r, 100));
-  t.equal((await fetch(`${url}/v2/health/ready`)).status, 200);
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  child.kill('SIGTERM');
-  t.equal(await exited, 0);
-  t.match(stderr, /shutting down/);
+  const server = await serveCli(t);
+  t.equal((await fetch(`${server.url}/v2/health/ready`)).status, 200);
+  server.child.kill('SIGTERM');
+  t.equal(await server.exited, 0);
+  t.match(server.stderr(), /shutting down/);
 });
 
 t.test('demo: serves, scores all 2,922 rows over HTTP, reports accuracy', async (t) => {

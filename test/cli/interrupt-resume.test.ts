@@ -1,34 +1,21 @@
 import t from 'tap';
-import { spawn } from 'node:child_process';
 import { access, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { PACKAGE_ROOT } from '../../lib/package-root.js';
 import { tempDir, WEATHER_CSV } from '../helpers.js';
+import { runCli } from './spawn-cli.js';
 
-const TSX = import.meta.resolve('tsx');
-
-function run(
-  args: string[],
-  cwd: string,
-  interruptAfterMs?: number,
-): Promise<{ code: number | null; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(
-      process.execPath,
-      ['--import', TSX, join(PACKAGE_ROOT, 'bin', 'batch-infer.ts'), ...args],
-      { cwd },
-    );
-    let stderr = '';
-    child.stderr.on('data', (d: Buffer) => {
-      stderr += d.toString();
+/** Runs the CLI; with `interruptAfterMs`, sends SIGINT that long after the first progress line. */
+function run(args: string[], cwd: string, interruptAfterMs?: number) {
+  let armed = interruptAfterMs !== undefined;
+  return runCli(args, {
+    cwd,
+    onStderr: (stderr, child) => {
       // Interrupt only once the run has made progress, so there is something to resume.
-      if (interruptAfterMs !== undefined && stderr.includes('"msg":"progress"')) {
+      if (armed && stderr.includes('"msg":"progress"')) {
+        armed = false;
         setTimeout(() => child.kill('SIGINT'), interruptAfterMs);
-        interruptAfterMs = undefined;
       }
-    });
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stderr }));
+    },
   });
 }
 

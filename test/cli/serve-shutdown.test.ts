@@ -1,41 +1,6 @@
-import t, { type Test } from 'tap';
-import { spawn } from 'node:child_process';
-import { join } from 'node:path';
+import t from 'tap';
 import { Agent, request } from 'undici';
-import { PACKAGE_ROOT } from '../../lib/package-root.js';
-
-const TSX = import.meta.resolve('tsx');
-
-/** Starts `batch-infer serve` on a free port and resolves with its URL once it is ready. */
-async function serve(t: Test, args: string[] = []) {
-  const child = spawn(process.execPath, [
-    '--import',
-    TSX,
-    join(PACKAGE_ROOT, 'bin', 'batch-infer.ts'),
-    'serve',
-    '--port',
-    '0',
-    '--host',
-    '127.0.0.1',
-    ...args,
-  ]);
-  let stderr = '';
-  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-  t.teardown(() => {
-    if (child.exitCode === null) child.kill('SIGKILL');
-  });
-  const url = await new Promise<string>((resolve, reject) => {
-    child.stderr.on('data', () => {
-      const match = /listening on (http:\/\/[\d.:]+)/.exec(stderr);
-      if (match) resolve(match[1] as string);
-    });
-    child.on('exit', () => reject(new Error(`serve exited early: ${stderr}`)));
-  });
-  for (let i = 0; i < 100 && (await fetch(`${url}/v2/health/ready`)).status !== 200; i++)
-    await new Promise((r) => setTimeout(r, 50));
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  return { child, url, exited, stderr: () => stderr };
-}
+import { serveCli as serve } from './spawn-cli.js';
 
 function bigInfer(rows: number): string {
   return JSON.stringify({
