@@ -30,11 +30,21 @@ export function errorMiddleware(logger: Logger) {
       if (status === 503) ctx.set('Retry-After', ctx.response.get('Retry-After') || '1');
       const deliberate = err instanceof HttpError || (isBatchInferError(err) && status !== 500);
       if (status >= 500 && !deliberate) {
-        logger.error({ err, method: ctx.method, path: ctx.path }, 'request failed');
+        requestLog(ctx, logger).error({ err, method: ctx.method, path: ctx.path }, 'request failed');
         ctx.body = { error: 'Internal server error' };
       } else {
         ctx.body = { error: (err as Error).message };
       }
     }
+    // An access line per request at debug level, with the final status.
+    requestLog(ctx, logger).debug({ method: ctx.method, path: ctx.path, status: ctx.status }, 'request');
   };
+}
+
+/**
+ * The request's own child logger (lifecycle.ts) carries its request id, so a log line and the client's
+ * `x-request-id` can be matched; requests refused before the lifecycle ran use the server's logger.
+ */
+function requestLog(ctx: Context, logger: Logger): Logger {
+  return (ctx.state as { log?: Logger }).log ?? logger;
 }

@@ -137,3 +137,25 @@ t.test('an empty repository is live but not ready', async (t) => {
   t.equal((await fetch(`${url}/v2/health/live`)).status, 200);
   t.equal((await fetch(`${url}/v2/health/ready`)).status, 400);
 });
+
+t.test('server logs carry the request id the client sent', async (t) => {
+  const { pino } = await import('pino');
+  const lines: Record<string, unknown>[] = [];
+  const logger = pino(
+    { level: 'debug' },
+    {
+      write: (line: string) => {
+        lines.push(JSON.parse(line) as Record<string, unknown>);
+      },
+    },
+  );
+  const url = await startServer(t, { logger });
+  await fetch(`${url}/v2/models/weather/infer`, {
+    method: 'POST',
+    headers: { 'x-request-id': 'trace-42' },
+    body: '{bad',
+  });
+  const line = lines.find((l) => l.msg === 'request' && l.request_id === 'trace-42');
+  t.ok(line, 'an access line with the request id');
+  t.equal(line?.status, 400);
+});
