@@ -14,7 +14,9 @@ import { startServer, tempDir } from './helpers.js';
 const exec = promisify(execFile);
 
 async function markdownFiles(): Promise<string[]> {
-  const docs = (await readdir(join(PACKAGE_ROOT, 'docs'))).filter((f) => f.endsWith('.md')).map((f) => join('docs', f));
+  const docs = (await readdir(join(PACKAGE_ROOT, 'docs')))
+    .filter((f) => f.endsWith('.md'))
+    .map((f) => join('docs', f));
   return ['README.md', ...docs];
 }
 
@@ -29,7 +31,12 @@ function blocks(markdown: string): Block[] {
   const found: Block[] = [];
   const fence = /^```(\w*)([^\n]*)\n([\s\S]*?)^```$/gm;
   for (const m of markdown.matchAll(fence)) {
-    found.push({ lang: m[1] ?? '', meta: (m[2] ?? '').trim(), code: m[3] ?? '', line: markdown.slice(0, m.index).split('\n').length });
+    found.push({
+      lang: m[1] ?? '',
+      meta: (m[2] ?? '').trim(),
+      code: m[3] ?? '',
+      line: markdown.slice(0, m.index).split('\n').length,
+    });
   }
   return found;
 }
@@ -39,7 +46,8 @@ const files = await markdownFiles();
 t.test('every ```ts block outside README is marked no-run', async (t) => {
   for (const file of files.filter((f) => f !== 'README.md')) {
     for (const b of blocks(await readFile(join(PACKAGE_ROOT, file), 'utf8'))) {
-      if (b.lang === 'ts' || b.lang === 'typescript') t.match(b.meta, /no-run/, `${file}:${b.line} is marked no-run`);
+      if (b.lang === 'ts' || b.lang === 'typescript')
+        t.match(b.meta, /no-run/, `${file}:${b.line} is marked no-run`);
     }
   }
 });
@@ -52,14 +60,20 @@ t.test('every runnable ```sh block in the docs runs', async (t) => {
   await cp(join(PACKAGE_ROOT, 'models'), join(scratch, 'models'), { recursive: true });
   const bin = join(scratch, '.bin');
   await mkdir(bin);
-  await writeFile(join(bin, 'batch-infer'), `#!/bin/sh\nexec "${process.execPath}" "${join(PACKAGE_ROOT, 'dist', 'bin', 'batch-infer.js')}" "$@"\n`);
+  await writeFile(
+    join(bin, 'batch-infer'),
+    `#!/bin/sh\nexec "${process.execPath}" "${join(PACKAGE_ROOT, 'dist', 'bin', 'batch-infer.js')}" "$@"\n`,
+  );
   await chmod(join(bin, 'batch-infer'), 0o755);
   for (const file of files) {
     for (const b of blocks(await readFile(join(PACKAGE_ROOT, file), 'utf8'))) {
       if ((b.lang !== 'sh' && b.lang !== 'bash') || b.meta.includes('no-run')) continue;
       const script = `set -euo pipefail\n${b.code.replaceAll('localhost:8080', hostPort)}`;
       try {
-        await exec('bash', ['-c', script], { cwd: scratch, env: { ...process.env, PATH: `${bin}:${process.env.PATH ?? ''}`, NODE_OPTIONS: '' } });
+        await exec('bash', ['-c', script], {
+          cwd: scratch,
+          env: { ...process.env, PATH: `${bin}:${process.env.PATH ?? ''}`, NODE_OPTIONS: '' },
+        });
         t.pass(`${file}:${b.line} runs`);
       } catch (err) {
         const e = err as { stderr?: string; stdout?: string };

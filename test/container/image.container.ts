@@ -173,7 +173,7 @@ t.test('image builds, serves, scores a mounted file, and matches a run outside t
     '/data/bad-out.csv',
   ]).then(
     () => 0,
-    (err: { code?: number }) => err.code,
+    (err: unknown) => (err as { code?: number }).code,
   );
   t.equal(bad, 65, 'bad data exits 65 from the container');
 

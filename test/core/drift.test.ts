@@ -7,7 +7,7 @@ import { BUNDLED_MODELS_DIR, readModelVersion } from '../../lib/model-files.js';
 import { WEATHER_CSV } from '../helpers.js';
 
 const { contract } = await readModelVersion(BUNDLED_MODELS_DIR, 'weather');
-const rows = parse(await readFile(WEATHER_CSV), { columns: true }) as Record<string, string>[];
+const rows = parse<Record<string, string>>(await readFile(WEATHER_CSV), { columns: true });
 
 function driftOf(selected: Record<string, string>[]) {
   const acc = new DriftAccumulator(contract.reference!, contract.labels);
