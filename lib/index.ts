@@ -11,7 +11,12 @@ export { ModelScorer, type ModelScorerOptions } from './streams/model-scorer.js'
 export { Postprocessor, type PostprocessorOptions, formatProbability } from './streams/postprocessor.js';
 export { createCsvParser } from './io/csv-source.js';
 export { JsonlParser } from './io/jsonl-source.js';
-export { createHttpScorer, type HttpScorerOptions, type RetryEvent } from './adapters/http-scorer.js';
+export {
+  createHttpScorer,
+  type HttpScorerOptions,
+  type RetryEvent,
+  type AttemptEvent,
+} from './adapters/http-scorer.js';
 export { createLocalScorer } from './adapters/local-scorer.js';
 export { v2JsonCodec } from './adapters/v2-json.js';
 export { v2BinaryCodec } from './adapters/v2-binary.js';
@@ -40,6 +45,9 @@ export {
 } from './core/model-contract.js';
 export { classificationReport, type ClassificationReport } from './core/metrics.js';
 export type { ReferenceProfile, FeatureProfile } from './core/profile.js';
+export type { DriftReport, FeatureDrift, DriftLevel } from './core/drift.js';
+export { evaluateRules, type Alert } from './core/trends.js';
+export type { RunRecord, QualityReport } from './monitoring/run-record.js';
 export { BatchInferError, ErrorCodes, isBatchInferError, type ErrorCode } from './errors.js';
 export type { SourceRecord, PreparedRow, RejectedRow, Batch, ScoredBatch } from './types.js';
 export { VERSION } from './version.js';

@@ -3,7 +3,7 @@
  * (the user's, else chosen from the server's metadata) and the scorer that speaks it.
  */
 import type { ModelContract } from './core/model-contract.js';
-import { createHttpScorer } from './adapters/http-scorer.js';
+import { createHttpScorer, type HttpScorerOptions } from './adapters/http-scorer.js';
 import { createLocalScorer } from './adapters/local-scorer.js';
 import { createCodec, defaultProtocol, serverMetadata, type HttpProtocol } from './adapters/protocols.js';
 import type { BatchScorer } from './adapters/types.js';
@@ -18,7 +18,13 @@ export interface ResolvedModel {
   scorer: BatchScorer;
 }
 
-export async function resolveModel(o: ResolvedPipelineOptions): Promise<ResolvedModel> {
+/** Per-request callbacks of an HTTP scorer (the run's metrics). */
+export type RequestHooks = Pick<HttpScorerOptions, 'onAttempt' | 'onRetry'>;
+
+export async function resolveModel(
+  o: ResolvedPipelineOptions,
+  hooks: RequestHooks = {},
+): Promise<ResolvedModel> {
   if (o.protocol === 'local' || o.url === undefined) {
     const files = await readModelVersion(o.models, o.model, o.modelVersion);
     return {
@@ -48,6 +54,7 @@ export async function resolveModel(o: ResolvedPipelineOptions): Promise<Resolved
       connections: o.concurrency,
       timeoutMs: o.timeout,
       retries: o.retries,
+      ...hooks,
     }),
   };
 }

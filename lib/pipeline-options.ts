@@ -13,6 +13,7 @@ import {
 import { DEFAULT_RETRY_POLICY } from './core/retry.js';
 import { HTTP_PROTOCOLS } from './adapters/protocols.js';
 import type { Progress } from './core/progress.js';
+import type { Alert } from './core/trends.js';
 import { partName, type Shard } from './core/shard.js';
 import { DEFAULT_BATCH_SIZE } from './streams/batcher.js';
 import { DEFAULT_CONCURRENCY } from './streams/model-scorer.js';
@@ -142,6 +143,41 @@ export interface PipelineOptions {
   progressInterval?: number;
   /** Aborting the signal stops the run; nothing is committed. */
   signal?: AbortSignal;
+  /**
+   * Batch metrics in the Prometheus text format (docs/monitoring.md), written atomically after every run,
+   * successful or not; `false` for none.
+   * @default `<output>.metrics.prom` beside a file output; none for stream outputs
+   */
+  metricsFile?: string | false;
+  /**
+   * Pushgateway base URL: the metrics are also pushed (POST, `pushAdd`) under job `batch_inference` and
+   * `pipeline` = `pipelineName`. A failed push calls `onPushError` and does not fail the run.
+   * @default none
+   * @example "http://pushgateway:9091"
+   */
+  pushgateway?: string;
+  /**
+   * The pipeline's stable name: the Pushgateway grouping key and the history records' `pipeline`. Never a run
+   * id: Pushgateway groups live until deleted.
+   * @default the model name
+   */
+  pipelineName?: string;
+  /**
+   * Run history (JSON Lines): each run, successful or not, appends one record, and the offline alert rules
+   * judge the run against the earlier records of the same pipeline.
+   * @default none
+   */
+  history?: string;
+  /**
+   * Called with each alert the offline rules fire for this run.
+   * @default alerts are only recorded (in the summary and the history)
+   */
+  onAlert?: (alert: Alert) => void;
+  /**
+   * Called when the push to `pushgateway` fails.
+   * @default push failures are ignored
+   */
+  onPushError?: (error: unknown) => void;
 }
 
 export interface ResolvedPipelineOptions {
@@ -169,6 +205,12 @@ export interface ResolvedPipelineOptions {
   readonly onProgress: ((progress: Progress) => void) | undefined;
   readonly progressInterval: number;
   readonly signal: AbortSignal | undefined;
+  readonly metricsFile: string | undefined;
+  readonly pushgateway: string | undefined;
+  readonly pipelineName: string;
+  readonly history: string | undefined;
+  readonly onAlert: ((alert: Alert) => void) | undefined;
+  readonly onPushError: ((error: unknown) => void) | undefined;
 }
 
 const KNOWN = [
@@ -194,6 +236,12 @@ const KNOWN = [
   'onProgress',
   'progressInterval',
   'signal',
+  'metricsFile',
+  'pushgateway',
+  'pipelineName',
+  'history',
+  'onAlert',
+  'onPushError',
 ] as const;
 
 function streamOrPath(
@@ -248,11 +296,23 @@ function columnsOption(value: unknown): readonly string[] | undefined {
   return Object.freeze([...(value as string[])]);
 }
 
-function summaryOption(value: unknown, output: string | Writable): string | undefined {
+/** A file written beside a file output unless turned off with `false` (the summary, the metrics). */
+function besideOption(
+  name: string,
+  value: unknown,
+  output: string | Writable,
+  suffix: string,
+): string | undefined {
   if (value === false) return undefined;
-  if (value !== undefined) return stringOption('summary', value);
+  if (value !== undefined) return stringOption(name, value);
   if (typeof output !== 'string' || output === '-') return undefined;
-  return `${output}.summary.json`;
+  return `${output}${suffix}`;
+}
+
+function httpUrlOption(name: string, value: unknown): string | undefined {
+  const url = stringOption(name, value);
+  if (url !== undefined && !/^https?:\/\//.test(url)) invalid(name, 'an http(s) URL', url);
+  return url;
 }
 
 function shardOption(value: unknown): Shard | undefined {
@@ -282,10 +342,10 @@ function resumeOption(value: unknown, input: unknown, output: unknown, rejects: 
   return true;
 }
 
-function progressOption(value: unknown): ((progress: Progress) => void) | undefined {
+function callbackOption(name: string, value: unknown): ((...args: never[]) => unknown) | undefined {
   if (value === undefined) return undefined;
-  if (typeof value !== 'function') invalid('onProgress', 'a function', value);
-  return value as (progress: Progress) => void;
+  if (typeof value !== 'function') invalid(name, 'a function', value);
+  return value as (...args: never[]) => unknown;
 }
 
 function defaultRejects(output: string | Writable): string | undefined {
@@ -295,14 +355,7 @@ function defaultRejects(output: string | Writable): string | undefined {
 
 export function normalizePipelineOptions(options: PipelineOptions): ResolvedPipelineOptions {
   refuseUnknownKeys('createPipeline', options, KNOWN);
-  const url = stringOption('url', options.url);
-  if (url !== undefined && !/^https?:\/\//.test(url)) {
-    throw new BatchInferError(
-      ErrorCodes.INVALID_OPTION,
-      `Invalid option \`url\`: expected an http(s) URL, got ${show(url)}`,
-      { context: { option: 'url' } },
-    );
-  }
+  const url = httpUrlOption('url', options.url);
   const protocol =
     options.protocol === undefined && url !== undefined
       ? undefined
@@ -319,6 +372,7 @@ export function normalizePipelineOptions(options: PipelineOptions): ResolvedPipe
   if (shard !== undefined && (typeof target !== 'string' || target === '-'))
     invalid('output', 'a directory for the shard parts', target);
   const output = shard === undefined ? target : join(target as string, partName(shard));
+  const model = stringOption('model', options.model, 'weather');
   return Object.freeze({
     input: inputOption(options.input),
     inputFormat:
@@ -329,9 +383,9 @@ export function normalizePipelineOptions(options: PipelineOptions): ResolvedPipe
     rejects:
       (streamOrPath('rejects', options.rejects, false) as string | Writable | undefined) ??
       defaultRejects(output),
-    summary: summaryOption(options.summary, output),
+    summary: besideOption('summary', options.summary, output, '.summary.json'),
     columns: columnsOption(options.columns),
-    model: stringOption('model', options.model, 'weather'),
+    model,
     modelVersion:
       options.modelVersion === undefined
         ? undefined
@@ -347,8 +401,14 @@ export function normalizePipelineOptions(options: PipelineOptions): ResolvedPipe
     maxRejectRatio: numberOption('maxRejectRatio', options.maxRejectRatio, 1, 0, 1),
     shard,
     resume: resumeOption(options.resume, options.input, output, options.rejects),
-    onProgress: progressOption(options.onProgress),
+    onProgress: callbackOption('onProgress', options.onProgress) as ResolvedPipelineOptions['onProgress'],
     progressInterval: integerOption('progressInterval', options.progressInterval, 1000, 1),
     signal: signalOption('signal', options.signal),
+    metricsFile: besideOption('metricsFile', options.metricsFile, output, '.metrics.prom'),
+    pushgateway: httpUrlOption('pushgateway', options.pushgateway),
+    pipelineName: stringOption('pipelineName', options.pipelineName, model),
+    history: stringOption('history', options.history),
+    onAlert: callbackOption('onAlert', options.onAlert) as ResolvedPipelineOptions['onAlert'],
+    onPushError: callbackOption('onPushError', options.onPushError) as ResolvedPipelineOptions['onPushError'],
   });
 }

@@ -2,7 +2,8 @@
  * `createPipeline` wires the usual run: source (CSV or JSON Lines files, stdin, a stream) → Preprocessor →
  * Batcher → ModelScorer → Postprocessor → CSV sink, with rejects to their own CSV, progress reports, and a run
  * summary JSON beside the output. Outputs are committed (renamed into place) only when every stage finished;
- * any failure or abort discards them.
+ * any failure or abort discards them. Every run, failed ones too, ends with its record (lib/monitoring): drift
+ * and quality, metrics.prom, a Pushgateway push, a history line and the offline alert rules.
  */
 import { performance } from 'node:perf_hooks';
 import { mkdir, rename, rm } from 'node:fs/promises';
@@ -10,7 +11,13 @@ import { dirname } from 'node:path';
 import { finished, pipeline } from 'node:stream/promises';
 import type { Readable } from 'node:stream';
 import { stringify } from 'csv-stringify';
-import { BatchInferError, ErrorCodes } from './errors.js';
+import { BatchInferError, ErrorCodes, isBatchInferError } from './errors.js';
+import type { DriftReport } from './core/drift.js';
+import type { Alert } from './core/trends.js';
+import { finishRun } from './monitoring/finish-run.js';
+import { PredictionTap } from './monitoring/prediction-tap.js';
+import type { QualityReport, RunOutcome } from './monitoring/run-record.js';
+import { RunStats } from './monitoring/run-stats.js';
 import { fingerprint } from './core/fingerprint.js';
 import { OutputFormat } from './core/output-format.js';
 import { progressOf, type Progress } from './core/progress.js';
@@ -54,7 +61,17 @@ export interface RunSummary {
    * retries) are left out: they change how fast, not what.
    */
   config_fingerprint: string;
+  /** Drift against the model's reference profile; null when its model.json has none. */
+  drift: DriftReport | null;
+  /** Missing and out-of-range ratios per feature; null without a reference profile. */
+  quality: QualityReport | null;
+  /** Offline alert rules that fired (lib/core/trends.ts), judged against the `history` when there is one. */
+  alerts: Alert[];
+  /** The metrics file written, if any. */
+  metrics: string | null;
 }
+
+type ScoredSummary = Omit<RunSummary, 'drift' | 'quality' | 'alerts' | 'metrics'>;
 
 /** Input errors as BatchInferErrors with the codes the CLI maps to exit 65. */
 function inputError(err: unknown): unknown {
@@ -249,20 +266,68 @@ async function resumableSink(
  */
 const RESUME_COMMIT_INTERVAL_MS = 1000;
 
+/** The error as the run record keeps it: its code when it has one. */
+function errorOf(err: unknown): { code: string | null; message: string } {
+  return {
+    code: isBatchInferError(err) ? err.code : null,
+    message: err instanceof Error ? err.message : String(err),
+  };
+}
+
 export async function createPipeline(options: PipelineOptions): Promise<RunSummary> {
   const o = normalizePipelineOptions(options);
-  const startedAt = new Date();
+  const stats = new RunStats();
+  const run: RunOutcome = {
+    pipeline: o.pipelineName,
+    model: { name: o.model, version: o.modelVersion ?? null },
+    inputs: [],
+    counts: { read: 0, scored: 0, rejected: 0 },
+  };
+  let scored: { summary: ScoredSummary; config: Record<string, unknown> };
+  try {
+    scored = await scoreRun(o, stats, run);
+  } catch (err) {
+    run.error = errorOf(err);
+    // The run's own error is the one to report; a monitoring failure on top of it would only hide it.
+    await finishRun(stats, run, o).catch(() => undefined);
+    throw err;
+  }
+  const record = await finishRun(stats, run, o);
+  const summary: RunSummary = {
+    ...scored.summary,
+    drift: record.drift,
+    quality: record.quality,
+    alerts: record.alerts,
+    metrics: o.metricsFile ?? null,
+  };
+  if (o.summary !== undefined)
+    await writeFileAtomic(o.summary, `${JSON.stringify({ ...summary, config: scored.config }, null, 2)}\n`);
+  return summary;
+}
+
+/** Scores the input; `stats` and `run` are kept up to date so that a failed run can be recorded too. */
+async function scoreRun(
+  o: ResolvedPipelineOptions,
+  stats: RunStats,
+  run: RunOutcome,
+): Promise<{ summary: ScoredSummary; config: Record<string, unknown> }> {
+  const startedAt = stats.startedAt;
   const started = performance.now();
   const allInputs = Array.isArray(o.input) ? await expandInputs(o.input as readonly string[]) : [];
   const { inputs, rows: rowRange } = await shardInputs(o, allInputs);
+  run.inputs = inputs.length > 0 ? inputs : ['<stream>'];
   const files = inputs.length > 0 && inputs[0] !== '-' ? inputs : [];
   // Output directories are created as needed (as `aws s3 cp` or `mkdir -p` users expect), never half-written.
   for (const target of [o.output, o.rejects, o.summary]) {
     if (typeof target === 'string' && target !== '-') await mkdir(dirname(target), { recursive: true });
   }
   const bytesTotal = files.length > 0 ? await totalBytes(files) : undefined;
-  const model = await resolveModel(o);
-  const { contract, version, scorer } = model;
+  const model = await resolveModel(o, { onAttempt: stats.onAttempt, onRetry: stats.onRetry });
+  const { contract, version } = model;
+  const scorer = stats.timed(model.scorer);
+  run.model = { name: contract.name, version: version ?? null };
+  stats.profile(contract);
+  const drift = stats.drift;
   const config = configOf(o, allInputs.length > 0 ? allInputs : ['<stream>'], model);
   const configFingerprint = fingerprint(config);
   // Rows a resumed run's earlier attempts finished; the Preprocessor reads past them.
@@ -274,6 +339,7 @@ export async function createPipeline(options: PipelineOptions): Promise<RunSumma
     preprocessor: new Preprocessor({
       features: contract.features,
       onReject: (row) => rejectTo(row),
+      ...(drift === undefined ? {} : { onRaw: (raw: Float64Array) => drift.addFeatures(raw) }),
       ...(from === undefined ? {} : { skipRows: from.rows }),
     }),
     modelScorer: new ModelScorer({ scorer, concurrency: o.concurrency, onReject: (row) => rejectTo(row) }),
@@ -314,6 +380,8 @@ export async function createPipeline(options: PipelineOptions): Promise<RunSumma
       o.inputFormat,
       (n) => (bytesRead += n),
     );
+    const reading = stats.elapsed();
+    source.once('end', () => (stats.stages.read = stats.elapsed() - reading));
     await pipeline(
       [
         source,
@@ -321,12 +389,16 @@ export async function createPipeline(options: PipelineOptions): Promise<RunSumma
         preprocessor,
         new Batcher({ batchSize: o.batchSize }),
         modelScorer,
+        ...(drift === undefined
+          ? []
+          : [new PredictionTap(contract.labels.length, (label) => drift.addPrediction(label))]),
         ...sink.stages,
       ],
       { signal },
     ).catch((err: unknown) => {
       throw failure ?? inputError(err);
     });
+    const writing = stats.elapsed();
     await sink.end();
     const { read, rejected } = counts();
     if (read > 0 && rejected / read > o.maxRejectRatio) {
@@ -337,16 +409,19 @@ export async function createPipeline(options: PipelineOptions): Promise<RunSumma
       );
     }
     await sink.commit();
+    stats.stages.write = stats.elapsed() - writing;
   } catch (err) {
     progress.stop(false);
     await sink.discard();
     throw err;
   } finally {
+    stats.stages.preprocess = preprocessor.busyMs / 1000;
+    run.counts = counts();
     await scorer.close();
   }
   progress.stop(true);
   const durationMs = performance.now() - started;
-  const summary: RunSummary = {
+  const summary: ScoredSummary = {
     status: 'succeeded',
     model: { name: contract.name, version },
     protocol: model.protocol,
@@ -359,7 +434,5 @@ export async function createPipeline(options: PipelineOptions): Promise<RunSumma
     summary: o.summary ?? null,
     config_fingerprint: configFingerprint,
   };
-  if (o.summary !== undefined)
-    await writeFileAtomic(o.summary, `${JSON.stringify({ ...summary, config }, null, 2)}\n`);
-  return summary;
+  return { summary, config };
 }

@@ -142,6 +142,35 @@ export const runCommand: Command = {
         'Keep a journal (<output>.journal) so that the same command, run again after a crash, continues where it stopped; the output is byte-identical to an uninterrupted run.',
       default: 'off',
     },
+    'metrics-file': {
+      type: 'string',
+      value: '<file>',
+      description:
+        'Batch metrics in the Prometheus text format, written after every run, successful or not (docs/monitoring.md).',
+      default: '<output>.metrics.prom',
+    },
+    pushgateway: {
+      type: 'string',
+      value: '<url>',
+      env: ['PUSHGATEWAY_URL'],
+      description:
+        'Also push the metrics to this Pushgateway (job batch_inference, grouped by --pipeline-name); a failed push only warns.',
+      default: 'none',
+    },
+    'pipeline-name': {
+      type: 'string',
+      value: '<name>',
+      description:
+        "Stable name of this pipeline: the Pushgateway grouping key and the history records' pipeline. Never a run id.",
+      default: 'the model name',
+    },
+    history: {
+      type: 'string',
+      value: '<file>',
+      description:
+        "Run history (JSON Lines): append this run's record, and warn of the offline alert rules it fires against the earlier runs.",
+      default: 'none',
+    },
     'progress-interval': {
       type: 'string',
       value: '<duration>',
@@ -156,6 +185,7 @@ export const runCommand: Command = {
     "batch-infer run -i 'days/2024-*.jsonl' -o scored.csv --columns id,date",
     'cat data.csv | batch-infer run --input - --output - > scored.csv',
     'batch-infer run -i big.csv -o scored.csv --resume   # run it again after a crash to continue',
+    'batch-infer run -i data.csv -o out/scored.csv --history runs.jsonl --pushgateway http://127.0.0.1:9091',
   ],
   async run(values, io) {
     const inputs = list(values, 'input');
@@ -196,6 +226,10 @@ export const runCommand: Command = {
       maxRejectRatio: ratio,
       resume: values.resume === true ? true : undefined,
       shard: shardOf(str(values, 'shard'), io.env),
+      metricsFile: str(values, 'metrics-file'),
+      pushgateway: str(values, 'pushgateway'),
+      pipelineName: str(values, 'pipeline-name'),
+      history: str(values, 'history'),
     };
     const summary = await createPipeline({
       input: inputs.length === 1 ? (inputs[0] as string) : inputs,
@@ -203,6 +237,9 @@ export const runCommand: Command = {
       signal: io.signal,
       onProgress: (p) => progress.report(p),
       progressInterval: Math.max(progress.interval, 1),
+      onAlert: (alert) => io.logger.warn({ alert }, `alert ${alert.alert}: ${alert.message}`),
+      onPushError: (err) =>
+        io.logger.warn({ err }, `could not push metrics to the Pushgateway: ${(err as Error).message}`),
       ...Object.fromEntries(Object.entries(optional).filter(([, v]) => v !== undefined)),
     });
     io.logger.info({ summary }, `scored ${summary.rows.scored} rows, rejected ${summary.rows.rejected}`);

@@ -4,6 +4,7 @@
  * answer that is not retried, or still fails after the last retry, becomes BI_ERR_HTTP_STATUS carrying the
  * status and the server's `{"error"}` text; a 400/422 is left to the ModelScorer, which bisects the batch.
  */
+import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Pool } from 'undici';
 import { BatchInferError, ErrorCodes } from '../errors.js';
@@ -47,6 +48,14 @@ export interface HttpScorerOptions {
   retryBaseDelayMs?: number;
   /** Called before each retry, with why and how long it waits (for logs and tests). */
   onRetry?: (event: RetryEvent) => void;
+  /** Called after each attempt (each HTTP request), with how it ended and how long it took (for metrics). */
+  onAttempt?: (event: AttemptEvent) => void;
+}
+
+export interface AttemptEvent {
+  /** `timeout`: no answer within `timeoutMs`; `error`: a non-2xx answer or a failed connection. */
+  outcome: 'success' | 'error' | 'timeout';
+  durationMs: number;
 }
 
 export interface RetryEvent {
@@ -64,6 +73,7 @@ const KNOWN = [
   'retries',
   'retryBaseDelayMs',
   'onRetry',
+  'onAttempt',
 ] as const;
 
 function serverMessage(body: Buffer): string {
@@ -86,6 +96,7 @@ interface Failure {
   error: BatchInferError;
   retryable: boolean;
   retryAfterMs?: number;
+  timedOut?: boolean;
 }
 
 export function createHttpScorer(options: HttpScorerOptions): BatchScorer {
@@ -104,13 +115,31 @@ export function createHttpScorer(options: HttpScorerOptions): BatchScorer {
       0,
     ),
   };
-  const { onRetry } = options;
+  const { onRetry, onAttempt } = options;
   const prefix = origin.pathname.replace(/\/$/, '');
   const pool = new Pool(origin.origin, {
     connections: integerOption('connections', options.connections, 4, 1, 1024),
     headersTimeout: timeoutMs,
     bodyTimeout: timeoutMs,
   });
+
+  async function timedAttempt(
+    tensor: Float32Array,
+    rows: number,
+    signal: AbortSignal | undefined,
+  ): Promise<Float32Array | Failure> {
+    const started = performance.now();
+    const settle = (outcome: AttemptEvent['outcome']): void =>
+      onAttempt?.({ outcome, durationMs: performance.now() - started });
+    try {
+      const result = await attempt(tensor, rows, signal);
+      settle(result instanceof Float32Array ? 'success' : result.timedOut === true ? 'timeout' : 'error');
+      return result;
+    } catch (err) {
+      settle('error');
+      throw err;
+    }
+  }
 
   async function attempt(
     tensor: Float32Array,
@@ -154,6 +183,7 @@ export function createHttpScorer(options: HttpScorerOptions): BatchScorer {
       return {
         error: new BatchInferError(ErrorCodes.HTTP_STATUS, `Model server request failed: ${what}`, { cause }),
         retryable: true,
+        timedOut,
       };
     }
   }
@@ -161,7 +191,7 @@ export function createHttpScorer(options: HttpScorerOptions): BatchScorer {
   return {
     async score(tensor, rows, signal) {
       for (let n = 0; ; n++) {
-        const result = await attempt(tensor, rows, signal);
+        const result = await timedAttempt(tensor, rows, signal);
         if (result instanceof Float32Array) return result;
         if (!result.retryable || n >= policy.retries) {
           if (n > 0) result.error.message += ` (after ${n + 1} attempts)`;

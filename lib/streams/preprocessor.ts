@@ -4,9 +4,10 @@
  * of the run: it goes to `onReject` with its line and reason (STYLE.md §8). A header that lacks a column the
  * model needs is an error of the run (BI_ERR_MISSING_COLUMN).
  */
+import { performance } from 'node:perf_hooks';
 import { Transform, type TransformCallback } from 'node:stream';
 import { BatchInferError, ErrorCodes } from '../errors.js';
-import { computeFeatures, requiredColumns, type FeatureSpec } from '../core/features.js';
+import { computeFeatures, rawFeature, requiredColumns, type FeatureSpec } from '../core/features.js';
 import { integerOption, refuseUnknownKeys, signalOption } from '../core/options.js';
 import type { PreparedRow, RejectedRow, SourceRecord } from '../types.js';
 
@@ -24,6 +25,13 @@ export interface PreprocessorOptions {
    */
   onReject?: (row: RejectedRow) => void;
   /**
+   * Called with each row's raw (pre-standardization) feature values, in feature order, for data-quality and
+   * drift profiles: prepared rows, and rows rejected for a bad value, with NaN for each value that is missing
+   * or unparsable. Rows rejected before their values are read (wrong field count) are not passed.
+   * @default none
+   */
+  onRaw?: (raw: Float64Array) => void;
+  /**
    * Rows (after the header) an earlier run already finished: they are read and counted, not emitted. Resuming
    * a run uses it.
    * @default 0
@@ -36,14 +44,23 @@ export interface PreprocessorOptions {
 export class Preprocessor extends Transform {
   readonly #features: readonly FeatureSpec[];
   readonly #onReject: (row: RejectedRow) => void;
+  readonly #onRaw: ((raw: Float64Array) => void) | undefined;
   readonly #skipRows: number;
   #columns: readonly string[] | undefined;
   #lookup: { column: string; index: number }[] = [];
   /** Rows read, prepared and rejected so far. */
   readonly counts = { read: 0, prepared: 0, rejected: 0 };
+  #busyMs = 0;
 
   constructor(options: PreprocessorOptions) {
-    refuseUnknownKeys('Preprocessor', options, ['features', 'columns', 'onReject', 'skipRows', 'signal']);
+    refuseUnknownKeys('Preprocessor', options, [
+      'features',
+      'columns',
+      'onReject',
+      'onRaw',
+      'skipRows',
+      'signal',
+    ]);
     const signal = signalOption('signal', options.signal);
     super({
       objectMode: true,
@@ -53,8 +70,14 @@ export class Preprocessor extends Transform {
     });
     this.#features = options.features;
     this.#onReject = options.onReject ?? (() => undefined);
+    this.#onRaw = options.onRaw;
     this.#skipRows = integerOption('skipRows', options.skipRows, 0, 0);
     if (options.columns !== undefined) this.#setColumns(options.columns);
+  }
+
+  /** Milliseconds spent turning records into features (the run's `preprocess` stage time). */
+  get busyMs(): number {
+    return this.#busyMs;
   }
 
   /** The input's column names, once known. */
@@ -76,6 +99,14 @@ export class Preprocessor extends Transform {
       column,
       index: columns.indexOf(column),
     }));
+  }
+
+  /** A rejected row's raw values: computeFeatures stops at the first bad one, a quality profile wants them all. */
+  #rawWithGaps(cells: Record<string, string | undefined>): Float64Array {
+    return Float64Array.from(this.#features, (spec) => {
+      const parsed = rawFeature(spec, cells);
+      return parsed.ok ? parsed.value : Number.NaN;
+    });
   }
 
   override _transform(record: SourceRecord, _encoding: BufferEncoding, callback: TransformCallback): void {
@@ -114,9 +145,12 @@ export class Preprocessor extends Transform {
       callback();
       return;
     }
+    const started = performance.now();
     const cells: Record<string, string | undefined> = {};
     for (const { column, index } of this.#lookup) cells[column] = record.values[index];
     const result = computeFeatures(this.#features, cells);
+    this.#onRaw?.(result.ok ? result.raw : this.#rawWithGaps(cells));
+    this.#busyMs += performance.now() - started;
     if (!result.ok) {
       reject(result.reason);
       callback();

@@ -138,7 +138,13 @@ t.test('a run summary JSON is written beside the output, with a stable config fi
     summary: join(dir, 's.json'),
   });
   t.not(c.config_fingerprint, a.config_fingerprint);
-  t.same((await readdir(dir)).sort(), ['o.csv', 'o.csv.summary.json', 'o.rejects.csv', 's.json']);
+  t.same((await readdir(dir)).sort(), [
+    'o.csv',
+    'o.csv.metrics.prom',
+    'o.csv.summary.json',
+    'o.rejects.csv',
+    's.json',
+  ]);
 });
 
 t.test('onProgress reports counts, throughput and an ETA, and a last call when done', async (t) => {
