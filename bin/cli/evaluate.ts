@@ -12,6 +12,7 @@ import { fetchContract } from '../../lib/model-source.js';
 import { BUNDLED_MODELS_DIR, readModelVersion } from '../../lib/model-files.js';
 import { EXIT_OK } from './exit-codes.js';
 import { int, str, usageError, type Command } from './command.js';
+import { MODEL_FLAGS } from './model-flags.js';
 
 function table(report: ClassificationReport, labels: readonly string[]): string {
   const f = (x: number) => x.toFixed(4);
@@ -55,20 +56,7 @@ export const evaluateCommand: Command = {
       description: 'Column holding the true label.',
       default: "the model's target (weather)",
     },
-    url: {
-      type: 'string',
-      value: '<url>',
-      description: 'Model server base URL.',
-      default: 'none: score in process',
-    },
-    model: { type: 'string', short: 'm', value: '<name>', description: 'Model name.', default: 'weather' },
-    'model-version': { type: 'string', value: '<n>', description: 'Model version.', default: 'latest' },
-    models: {
-      type: 'string',
-      value: '<dir>',
-      description: 'Model repository for in-process scoring.',
-      default: 'the bundled models',
-    },
+    ...MODEL_FLAGS,
     json: { type: 'boolean', description: 'Print the report as JSON.' },
   },
   examples: [

@@ -3,6 +3,7 @@ import { createPipeline } from '../../lib/pipeline.js';
 import { INPUT_FORMATS, PROTOCOLS, type InputFormat, type Protocol } from '../../lib/pipeline-options.js';
 import { EXIT_OK } from './exit-codes.js';
 import { duration, int, list, str, usageError, type Command } from './command.js';
+import { MODEL_FLAGS } from './model-flags.js';
 import { progressSink } from './progress.js';
 import { parseShard, type Shard } from '../../lib/core/shard.js';
 
@@ -68,21 +69,7 @@ export const runCommand: Command = {
       description: 'Input columns to keep in the output, in this order.',
       default: 'all',
     },
-    url: {
-      type: 'string',
-      value: '<url>',
-      description: 'Model server base URL.',
-      default: 'none: score in process',
-    },
-    model: { type: 'string', short: 'm', value: '<name>', description: 'Model name.', default: 'weather' },
-    'model-version': { type: 'string', value: '<n>', description: 'Model version.', default: 'latest' },
-    models: {
-      type: 'string',
-      value: '<dir>',
-      description:
-        'Model repository for in-process scoring (and the contract of a bare SageMaker/Vertex server).',
-      default: 'the bundled models',
-    },
+    ...MODEL_FLAGS,
     protocol: {
       type: 'string',
       value: `<${PROTOCOLS.join('|')}>`,
