@@ -19,6 +19,7 @@ import {
   type LabelledSet,
 } from './data.js';
 import { exportMlpToOnnx, INPUT_NAME, OUTPUT_NAME, type DenseWeights } from './onnx-export.js';
+import { mulberry32 } from './prng.js';
 
 const SEED = 20150101;
 const HIDDEN_UNITS = 32;
@@ -34,18 +35,6 @@ export interface TrainedWeatherModel {
   onnx: Uint8Array;
   contract: ModelContract;
   metrics: Record<EvalSetName, ClassificationReport>;
-}
-
-/** mulberry32: a tiny seeded PRNG, so the batch order is reproducible without Math.random. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 function permutation(n: number, random: () => number): Int32Array {

@@ -1,5 +1,6 @@
 /** Summary statistics, machine info and the printed table. */
 import { availableParallelism, cpus, totalmem } from 'node:os';
+import { median } from '../../lib/core/trends.js';
 
 export interface Measurement {
   figure: string;
@@ -13,14 +14,7 @@ export interface Measurement {
   note?: string;
 }
 
-export function median(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  if (sorted.length === 0) return Number.NaN;
-  return sorted.length % 2 === 1
-    ? (sorted[mid] as number)
-    : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
-}
+export { median };
 
 export function measurement(
   figure: string,
