@@ -1,7 +1,7 @@
 import t from 'tap';
 import { execFile } from 'node:child_process';
-import { chmod, cp, mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { access, chmod, cp, mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { PACKAGE_ROOT } from '../lib/package-root.js';
 import { startServer, tempDir } from './helpers.js';
@@ -79,6 +79,22 @@ t.test('every runnable ```sh block in the docs runs', async (t) => {
         const e = err as { stderr?: string; stdout?: string };
         t.fail(`${file}:${b.line} fails: ${e.stderr ?? ''}${e.stdout ?? ''}`.slice(0, 2000));
       }
+    }
+  }
+});
+
+t.test('every relative link in README.md and docs/ points at a file that exists', async (t) => {
+  for (const file of files) {
+    const markdown = await readFile(join(PACKAGE_ROOT, file), 'utf8');
+    for (const m of markdown.matchAll(/\]\(([^)\s#]+)(?:#[^)]*)?\)/g)) {
+      const target = m[1] as string;
+      if (/^[a-z]+:/i.test(target)) continue;
+      const path = join(PACKAGE_ROOT, dirname(file), target);
+      const exists = await access(path).then(
+        () => true,
+        () => false,
+      );
+      t.ok(exists, `${file} links to ${target}`);
     }
   }
 });
