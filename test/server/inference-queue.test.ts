@@ -17,10 +17,18 @@ async function slowRepo(t: Test): Promise<string> {
 
 t.test('a full queue answers 503 with Retry-After', async (t) => {
   const url = await startServer(t, { models: await slowRepo(t), workers: 1, maxQueueSize: 1 });
+  // Wait on the server's own state, not on fixed sleeps: a loaded CI machine can take longer than any sleep.
+  const until = async (name: string, labels: string, value: number): Promise<void> => {
+    for (let i = 0; i < 200; i++) {
+      if (metric(await (await fetch(`${url}/metrics`)).text(), name, labels) >= value) return;
+      await sleep(10);
+    }
+    throw new Error(`${name}{${labels}} never reached ${value}`);
+  };
   const running = infer(url, 'slow', X);
-  await sleep(50); // the first request has left the queue for the worker
+  await until('model_queue_duration_seconds_count', 'model_name="slow"', 1); // left the queue for the worker
   const queued = infer(url, 'slow', X);
-  await sleep(20);
+  await until('model_inflight_requests', 'model_name="slow"', 2); // waiting in the one-slot queue
   const refused = await infer(url, 'slow', X);
   t.equal(refused.status, 503);
   t.equal(refused.headers.get('retry-after'), '1');
