@@ -117,22 +117,10 @@ t.test('image builds, serves, scores a mounted file, and matches a run outside t
   await chmod(dir, 0o777);
   await copyFile(join(PACKAGE_ROOT, 'data', 'weather.csv'), join(dir, 'in.csv'));
   const job = await container(t, 'bi-job');
-  await exec('buildah', [
-    'run',
-    ...BUILDAH,
-    '-v',
-    `${dir}:/data`,
-    job,
-    '--',
-    'batch-infer',
-    'run',
-    '--input',
-    '/data/in.csv',
-    '--output',
-    '/data/out.csv',
-    '--url',
-    url,
-  ]);
+  /** `batch-infer run …` in the job container, with the scratch directory mounted at /data. */
+  const runJob = (...args: string[]) =>
+    exec('buildah', ['run', ...BUILDAH, '-v', `${dir}:/data`, job, '--', 'batch-infer', 'run', ...args]);
+  await runJob('--input', '/data/in.csv', '--output', '/data/out.csv', '--url', url);
   const uid = await buildah('run', ...BUILDAH, job, '--', 'id', '-u');
   t.equal(uid, '1000', 'processes in the container run as uid 1000');
 
@@ -158,20 +146,7 @@ t.test('image builds, serves, scores a mounted file, and matches a run outside t
     '-c',
     `printf 'date,wind\\n2012-01-01,3\\n' > ${dir}/bad.csv && chmod 666 ${dir}/bad.csv`,
   ]);
-  const bad = await exec('buildah', [
-    'run',
-    ...BUILDAH,
-    '-v',
-    `${dir}:/data`,
-    job,
-    '--',
-    'batch-infer',
-    'run',
-    '--input',
-    '/data/bad.csv',
-    '--output',
-    '/data/bad-out.csv',
-  ]).then(
+  const bad = await runJob('--input', '/data/bad.csv', '--output', '/data/bad-out.csv').then(
     () => 0,
     (err: unknown) => (err as { code?: number }).code,
   );
