@@ -36,6 +36,7 @@ export {
   requiredColumns,
   type FeatureSpec,
   type FeatureTransform,
+  type FeatureResult,
 } from './core/features.js';
 export {
   validateContract,
@@ -43,11 +44,19 @@ export {
   type TensorSpec,
   type Datatype,
 } from './core/model-contract.js';
-export { classificationReport, type ClassificationReport } from './core/metrics.js';
+export { classificationReport, type ClassificationReport, type ClassMetrics } from './core/metrics.js';
 export type { ReferenceProfile, FeatureProfile } from './core/profile.js';
 export type { DriftReport, FeatureDrift, DriftLevel } from './core/drift.js';
 export { evaluateRules, type Alert } from './core/trends.js';
 export type { RunRecord, QualityReport } from './monitoring/run-record.js';
-export { BatchInferError, ErrorCodes, isBatchInferError, type ErrorCode } from './errors.js';
+export { STAGES, type Stage, type LatencySummary } from './monitoring/run-stats.js';
+export type { Shard } from './core/shard.js';
+export {
+  BatchInferError,
+  ErrorCodes,
+  isBatchInferError,
+  type ErrorCode,
+  type ErrorContext,
+} from './errors.js';
 export type { SourceRecord, PreparedRow, RejectedRow, Batch, ScoredBatch } from './types.js';
 export { VERSION } from './version.js';

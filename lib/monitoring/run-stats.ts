@@ -9,6 +9,7 @@ import { DriftAccumulator } from '../core/drift.js';
 import type { ModelContract } from '../core/model-contract.js';
 import { quantile } from '../core/profile.js';
 
+/** The timed stages of a run, in pipeline order. */
 export const STAGES = ['read', 'preprocess', 'infer', 'write'] as const;
 export type Stage = (typeof STAGES)[number];
 
