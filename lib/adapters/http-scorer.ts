@@ -3,20 +3,24 @@
  * in-flight request, a per-attempt timeout, and retries of transient failures (lib/core/retry.ts). A non-2xx
  * answer that is not retried, or still fails after the last retry, becomes BI_ERR_HTTP_STATUS carrying the
  * status and the server's `{"error"}` text; a 400/422 is left to the ModelScorer, which bisects the batch.
+ * Every attempt is a span of the run's trace: it sends its own W3C `traceparent` (lib/core/trace-context.ts),
+ * its events carry the ids, and a failure's message ends with the last attempt's, to find in the server's log.
  */
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Pool } from 'undici';
-import { BatchInferError, ErrorCodes } from '../errors.js';
+import { BatchInferError, ErrorCodes, isBatchInferError } from '../errors.js';
 import { integerOption, refuseUnknownKeys, requiredOption, stringOption } from '../core/options.js';
 import {
   DEFAULT_RETRY_POLICY,
+  isBadInputStatus,
   isRetryableErrorCode,
   isRetryableStatus,
   parseRetryAfter,
   retryDelay,
   type RetryPolicy,
 } from '../core/retry.js';
+import { childSpan, formatTraceparent, newTraceId, traceIdOption, type Span } from '../core/trace-context.js';
 import type { BatchScorer, HttpCodec } from './types.js';
 
 export interface HttpScorerOptions {
@@ -46,6 +50,13 @@ export interface HttpScorerOptions {
    * @default 100
    */
   retryBaseDelayMs?: number;
+  /**
+   * The trace every request belongs to (the pipeline run's): 32 lowercase hex digits. Each attempt is a new span
+   * of it, sent as `traceparent: 00-<traceId>-<spanId>-01`.
+   * @default a new random trace id per scorer
+   * @example "4bf92f3577b34da6a3ce929d0e0e4736"
+   */
+  traceId?: string;
   /** Called before each retry, with why and how long it waits (for logs and tests). */
   onRetry?: (event: RetryEvent) => void;
   /** Called after each attempt (each HTTP request), with how it ended and how long it took (for metrics). */
@@ -56,12 +67,21 @@ export interface AttemptEvent {
   /** `timeout`: no answer within `timeoutMs`; `error`: a non-2xx answer or a failed connection. */
   outcome: 'success' | 'error' | 'timeout';
   durationMs: number;
+  /** The trace the attempt belongs to; the server logs it as `trace_id`. */
+  traceId: string;
+  /** The attempt's span, sent as the `traceparent`'s parent-id; the server logs it as `parent_span_id`. */
+  spanId: string;
 }
 
+/** A retry about to wait. */
 export interface RetryEvent {
   attempt: number;
   delayMs: number;
   reason: string;
+  /** The trace of the attempt that failed. */
+  traceId: string;
+  /** The span of the attempt that failed (a log line with it finds the server's line of that request). */
+  spanId: string;
 }
 
 const KNOWN = [
@@ -72,6 +92,7 @@ const KNOWN = [
   'timeoutMs',
   'retries',
   'retryBaseDelayMs',
+  'traceId',
   'onRetry',
   'onAttempt',
 ] as const;
@@ -97,7 +118,12 @@ interface Failure {
   retryable: boolean;
   retryAfterMs?: number;
   timedOut?: boolean;
+  /** The server refused the batch's content: the ModelScorer bisects it and rejects rows with this message. */
+  badInput?: boolean;
 }
+
+/** How a failed attempt is named in the error: the ids to look up in the server's log. */
+const traceNote = (span: Span): string => ` [trace_id=${span.traceId} span_id=${span.spanId}]`;
 
 export function createHttpScorer(options: HttpScorerOptions): BatchScorer {
   refuseUnknownKeys('createHttpScorer', options, KNOWN);
@@ -115,6 +141,7 @@ export function createHttpScorer(options: HttpScorerOptions): BatchScorer {
       0,
     ),
   };
+  const traceId = traceIdOption('traceId', options.traceId) ?? newTraceId();
   const { onRetry, onAttempt } = options;
   const prefix = origin.pathname.replace(/\/$/, '');
   const pool = new Pool(origin.origin, {
@@ -124,15 +151,21 @@ export function createHttpScorer(options: HttpScorerOptions): BatchScorer {
   });
 
   async function timedAttempt(
+    span: Span,
     tensor: Float32Array,
     rows: number,
     signal: AbortSignal | undefined,
   ): Promise<Float32Array | Failure> {
     const started = performance.now();
     const settle = (outcome: AttemptEvent['outcome']): void =>
-      onAttempt?.({ outcome, durationMs: performance.now() - started });
+      onAttempt?.({
+        outcome,
+        durationMs: performance.now() - started,
+        traceId: span.traceId,
+        spanId: span.spanId,
+      });
     try {
-      const result = await attempt(tensor, rows, signal);
+      const result = await attempt(span, tensor, rows, signal);
       settle(result instanceof Float32Array ? 'success' : result.timedOut === true ? 'timeout' : 'error');
       return result;
     } catch (err) {
@@ -142,18 +175,24 @@ export function createHttpScorer(options: HttpScorerOptions): BatchScorer {
   }
 
   async function attempt(
+    span: Span,
     tensor: Float32Array,
     rows: number,
     signal: AbortSignal | undefined,
   ): Promise<Float32Array | Failure> {
     const request = codec.encode(tensor, rows, width);
+    const traceparent = formatTraceparent({
+      traceId: span.traceId,
+      parentId: span.spanId,
+      flags: span.flags,
+    });
     // undici's own timeouts bound each phase; this one bounds the whole attempt, as `timeout` promises.
     const timeout = AbortSignal.timeout(timeoutMs);
     try {
       const response = await pool.request({
         method: 'POST',
         path: prefix + request.path,
-        headers: request.headers,
+        headers: { ...request.headers, traceparent },
         body: request.body,
         signal: signal ? AbortSignal.any([signal, timeout]) : timeout,
       });
@@ -169,6 +208,7 @@ export function createHttpScorer(options: HttpScorerOptions): BatchScorer {
           { context: { status } },
         ),
         retryable: isRetryableStatus(status),
+        badInput: isBadInputStatus(status),
         ...(retryAfterMs === undefined ? {} : { retryAfterMs }),
       };
     } catch (cause) {
@@ -191,14 +231,28 @@ export function createHttpScorer(options: HttpScorerOptions): BatchScorer {
   return {
     async score(tensor, rows, signal) {
       for (let n = 0; ; n++) {
-        const result = await timedAttempt(tensor, rows, signal);
+        const span = childSpan(traceId);
+        const result = await timedAttempt(span, tensor, rows, signal).catch((err: unknown) => {
+          // An answer the codec could not read: the server's log lines of this span say what it sent. (An
+          // abort's reason is the caller's own error, not this attempt's.)
+          if (isBatchInferError(err) && signal?.aborted !== true) err.message += traceNote(span);
+          throw err;
+        });
         if (result instanceof Float32Array) return result;
         if (!result.retryable || n >= policy.retries) {
           if (n > 0) result.error.message += ` (after ${n + 1} attempts)`;
+          // A refusal becomes each bad row's reject reason: the server's words only, alike for alike rows.
+          if (result.badInput !== true) result.error.message += traceNote(span);
           throw result.error;
         }
         const delayMs = retryDelay(n + 1, policy, result.retryAfterMs);
-        onRetry?.({ attempt: n + 1, delayMs, reason: result.error.message });
+        onRetry?.({
+          attempt: n + 1,
+          delayMs,
+          reason: result.error.message,
+          traceId: span.traceId,
+          spanId: span.spanId,
+        });
         await sleep(delayMs, undefined, signal ? { signal } : {});
       }
     },

@@ -3,6 +3,13 @@
  * PSI (primary) and Jensen-Shannon distance on the reference's quantile bins, prediction drift on the label
  * distribution, missing and out-of-range ratios. `DriftAccumulator` only counts, so a run of any length is
  * profiled in constant memory; `report()` turns the counts into the table the run history and report show.
+ *
+ * A feature drifts when either statistic crosses its §8.3 drift line: PSI ≥ 0.25 (the primary: its score,
+ * threshold and level lead the table) or Jensen-Shannon distance ≥ 0.1 (the secondary, with Evidently's
+ * default threshold). On these bins JS ≥ 0.1 is the more sensitive of the two (it matches a PSI of about
+ * 0.06), so a feature PSI calls `ok` or `warn` can still drift; its level is then `drift` too. Below
+ * MIN_SAMPLE rows both are noisy (a year of Seattle's own weather reaches JS 0.12 on one feature), which is
+ * why such runs are marked `low_sample` and only warned about.
  */
 import { binIndex, type ReferenceProfile } from './profile.js';
 
@@ -21,11 +28,15 @@ export type DriftLevel = 'ok' | 'warn' | 'drift';
 
 export interface FeatureDrift {
   feature: string;
+  /** The primary statistic, whose `score` and `threshold` these are. */
   method: 'psi';
   score: number;
   threshold: number;
+  /** `drift` when the feature drifted (by either statistic), else PSI's `warn` or `ok`. */
   level: DriftLevel;
+  /** PSI ≥ `threshold` or `js_distance` ≥ `js_threshold`. */
   drifted: boolean;
+  /** The secondary statistic: Jensen-Shannon distance (base 2) on the same bins. */
   js_distance: number;
   js_threshold: number;
   missing_ratio: number;
@@ -130,14 +141,14 @@ export class DriftAccumulator {
       const current = shares(this.#bins[i] as number[]);
       const score = psi(f.proportions, current);
       const js = jensenShannonDistance(f.proportions, current);
-      const level = psiLevel(score);
+      const drifted = psiLevel(score) === 'drift' || js >= JS_DRIFT;
       return {
         feature: f.name,
         method: 'psi',
         score: round(score),
         threshold: PSI_DRIFT,
-        level,
-        drifted: level === 'drift',
+        level: drifted ? 'drift' : psiLevel(score),
+        drifted,
         js_distance: round(js),
         js_threshold: JS_DRIFT,
         missing_ratio: rows === 0 ? 0 : round((this.#missing[i] ?? 0) / rows),

@@ -2,6 +2,7 @@
  * Turns every failure into the Open Inference Protocol error body `{"error": "…"}`. 4xx bodies explain the
  * problem, and so do the 503/504 the server raises on purpose (overloaded, shutting down, deadline passed);
  * any other 5xx body says only "Internal server error" — the detail goes to the log, never to the client.
+ * Log lines go through the request's child logger (lifecycle.ts), so they carry its request and trace ids.
  */
 import type { Context, Next } from 'koa';
 import type { Logger } from 'pino';
@@ -21,6 +22,7 @@ function statusOf(err: unknown): number {
 
 export function errorMiddleware(logger: Logger) {
   return async (ctx: Context, next: Next): Promise<void> => {
+    let refused = false;
     try {
       await next();
     } catch (err) {
@@ -34,10 +36,15 @@ export function errorMiddleware(logger: Logger) {
         ctx.body = { error: 'Internal server error' };
       } else {
         ctx.body = { error: (err as Error).message };
+        refused = status >= 500;
       }
     }
-    // An access line per request at debug level, with the final status.
-    requestLog(ctx, logger).debug({ method: ctx.method, path: ctx.path, status: ctx.status }, 'request');
+    // An access line per request, with the final status: at debug level, except the 503s and 504s the server
+    // chose (overloaded, shutting down, deadline passed). Clients retry those, and at warn the retried
+    // attempt's trace and span ids can be found in the log at the default level.
+    const line = { method: ctx.method, path: ctx.path, status: ctx.status };
+    if (refused) requestLog(ctx, logger).warn(line, 'request');
+    else requestLog(ctx, logger).debug(line, 'request');
   };
 }
 
