@@ -8,11 +8,18 @@ import { commandHelp, parseCommandArgs, type CliIO, type Command } from './comma
 import { demoCommand } from './demo.js';
 import { evaluateCommand } from './evaluate.js';
 import { EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, exitCodeFor } from './exit-codes.js';
+import { reportCommand } from './report.js';
 import { runCommand } from './run.js';
 import { serveCommand } from './serve.js';
 import { isBatchInferError, ErrorCodes } from '../../lib/errors.js';
 
-export const COMMANDS: readonly Command[] = [runCommand, serveCommand, evaluateCommand, demoCommand];
+export const COMMANDS: readonly Command[] = [
+  runCommand,
+  serveCommand,
+  evaluateCommand,
+  demoCommand,
+  reportCommand,
+];
 
 export function mainHelp(): string {
   return [

@@ -55,7 +55,9 @@ export interface RunOutcome {
 export function runRecord(stats: RunStats, run: RunOutcome): RunRecord {
   const seconds = stats.elapsed();
   const { read, scored, rejected } = run.counts;
-  const drift = stats.drift?.report() ?? null;
+  // A run that read no rows has no distribution to compare: no drift report rather than PSIs of nothing.
+  const report = stats.drift?.report();
+  const drift = report === undefined || report.rows === 0 ? null : report;
   const byOutcome = { success: 0, error: 0, timeout: 0 };
   for (const r of stats.requests) byOutcome[r.outcome]++;
   const ms = (s: number): number => Math.round(s * 1000);

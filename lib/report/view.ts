@@ -1,0 +1,99 @@
+/**
+ * What the report shows, worked out from the history before any markup: which pipeline, which runs, and the
+ * latest run against its baseline (the median of the successful runs before it, as lib/core/trends.ts
+ * judges throughput). Pure: the sections only lay this out.
+ */
+import { BASELINE_RUNS, median } from '../core/trends.js';
+import type { DriftReport } from '../core/drift.js';
+import type { RunRecord } from '../monitoring/run-record.js';
+
+export interface ReportOptions {
+  /** Page title; by default `batch-infer: <pipeline>`. */
+  title?: string;
+  /** Runs shown in the trend charts and the run table, the latest last. */
+  last: number;
+  /** The pipeline to report on; by default the latest run's. */
+  pipeline?: string;
+  /** When the report was made, shown in its footer. */
+  generatedAt: Date;
+}
+
+/** A run with its 1-based number in its pipeline's history, so runs are named the same in every chart. */
+export interface NumberedRun {
+  number: number;
+  record: RunRecord;
+}
+
+/** The latest run's value next to the baseline median; null when either is not known. */
+export interface Comparison {
+  value: number | null;
+  median: number | null;
+}
+
+export interface ReportView {
+  title: string;
+  pipeline: string;
+  generatedAt: string;
+  /** Runs of the pipeline in the history. */
+  total: number;
+  /** The last `last` runs, oldest first; never empty. */
+  runs: readonly NumberedRun[];
+  latest: NumberedRun;
+  /** Successful runs before the latest that the baseline medians are taken over (at most BASELINE_RUNS). */
+  baselineRuns: number;
+  throughput: Comparison;
+  duration: Comparison;
+  p95: Comparison;
+  /** Other pipelines that share the history file. */
+  otherPipelines: string[];
+}
+
+/**
+ * The run's drift report, or null when it has none or profiled no row: a run that failed before reading
+ * anything compares empty bins with the reference, and its scores (PSI ≈ 7) say nothing about the data.
+ */
+export function driftOf(run: RunRecord): DriftReport | null {
+  return run.drift === null || run.drift.rows === 0 ? null : run.drift;
+}
+
+function compare(
+  value: number | null,
+  baseline: readonly RunRecord[],
+  pick: (r: RunRecord) => number | null,
+): Comparison {
+  const values = baseline.map(pick).filter((v): v is number => v !== null);
+  return { value, median: values.length === 0 ? null : median(values) };
+}
+
+/**
+ * The view of `history` (every run in the file, oldest first; not empty). Throws a RangeError when
+ * `options.pipeline` has no runs in it.
+ */
+export function reportView(history: readonly RunRecord[], options: ReportOptions): ReportView {
+  const pipeline = options.pipeline ?? history[history.length - 1]?.pipeline;
+  const all = history
+    .filter((r) => r.pipeline === pipeline)
+    .map((record, i): NumberedRun => ({ number: i + 1, record }));
+  const latest = all[all.length - 1];
+  if (pipeline === undefined || latest === undefined)
+    throw new RangeError(`the history has no runs of pipeline "${pipeline ?? ''}"`);
+  const baseline = all
+    .slice(0, -1)
+    .map((r) => r.record)
+    .filter((r) => r.status === 'succeeded')
+    .slice(-BASELINE_RUNS);
+  const run = latest.record;
+  return {
+    title: options.title ?? `batch-infer: ${pipeline}`,
+    pipeline,
+    generatedAt: options.generatedAt.toISOString(),
+    total: all.length,
+    runs: all.slice(-options.last),
+    latest,
+    baselineRuns: baseline.length,
+    throughput: compare(run.throughput.rows_per_s, baseline, (r) => r.throughput.rows_per_s),
+    duration: compare(run.timings.duration_ms, baseline, (r) => r.timings.duration_ms),
+    p95: compare(run.requests.p95_ms, baseline, (r) => r.requests.p95_ms),
+    otherPipelines: [...new Set(history.map((r) => r.pipeline))].filter((p) => p !== pipeline),
+  };
+}

@@ -1,0 +1,231 @@
+import t from 'tap';
+import { createHash } from 'node:crypto';
+import { loadChartLibrary } from '../../lib/report/chart-library.js';
+import { escapeHtml, html, jsonForScript } from '../../lib/report/html.js';
+import { renderReport } from '../../lib/report/page.js';
+import { reportView, type ReportOptions } from '../../lib/report/view.js';
+import type { RunRecord } from '../../lib/monitoring/run-record.js';
+import { drift, feature, record } from './records.js';
+
+const library = await loadChartLibrary();
+const OPTIONS: ReportOptions = { last: 20, generatedAt: new Date('2026-01-02T00:00:00Z') };
+
+function render(history: RunRecord[], options: Partial<ReportOptions> = {}): string {
+  return renderReport(reportView(history, { ...OPTIONS, ...options }), library);
+}
+
+/** The chart configurations the page script will draw, by canvas id. */
+function specs(page: string): Record<string, { type: string; data: { labels: unknown[] } }> {
+  const json = /<script type="application\/json" id="chart-specs">([\s\S]*?)<\/script>/.exec(page)?.[1];
+  return JSON.parse(json ?? 'null') as Record<string, { type: string; data: { labels: unknown[] } }>;
+}
+
+/** The text of the section with this id. */
+function section(page: string, id: string): string {
+  return new RegExp(`<section id="${id}">([\\s\\S]*?)</section>`).exec(page)?.[1] ?? '';
+}
+
+t.test('html escapes every interpolated value; markup made by html passes once', async (t) => {
+  t.equal(escapeHtml(`<a href="x">'&'</a>`), '&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;');
+  const inner = html`<b>${'<i>'}</b>`;
+  t.equal(
+    html`<p>${inner} ${['<', html`<br />`]} ${null}${undefined}${false}${0}</p>`.text,
+    '<p><b>&lt;i&gt;</b> &lt;<br /> 0</p>',
+  );
+  t.equal(
+    jsonForScript({ name: '</script><script>alert(1)</script>' }),
+    '{"name":"\\u003c/script>\\u003cscript>alert(1)\\u003c/script>"}',
+  );
+  t.same(JSON.parse(jsonForScript({ a: '<!--' })), { a: '<!--' }, 'JSON.parse reads it back unchanged');
+});
+
+t.test('values from the data are escaped in markup, attributes and chart data', async (t) => {
+  const evil = '<img src=x onerror=alert(1)>';
+  const page = render(
+    [
+      record(0, {
+        pipeline: `"><script>alert('pipeline')</script>`,
+        inputs: [`/data/${evil}.csv`],
+        model: { name: evil, version: 1 },
+        status: 'failed',
+        error: { code: 'BI_ERR_HTTP_STATUS', message: `server said ${evil}` },
+        drift: drift([feature(evil, 0.4)], {
+          prediction: { ...drift([]).prediction, current: { [evil]: 1 }, reference: { [evil]: 1 } },
+        }),
+        alerts: [
+          {
+            alert: 'BatchInferenceDataDrift',
+            severity: 'ticket',
+            value: 1,
+            threshold: 0.5,
+            message: evil,
+            feature: evil,
+          },
+        ],
+      }),
+    ],
+    { title: `Report </title><script>alert('title')</script>` },
+  );
+  t.notMatch(page, '<img src=x', 'no injected element anywhere');
+  t.notMatch(page, '<script>alert(', 'no injected script');
+  t.match(page, '&lt;img src=x onerror=alert(1)&gt;', 'shown as text');
+  t.match(page, '<title>Report &lt;/title&gt;&lt;script&gt;alert(&#39;title&#39;)&lt;/script&gt;</title>');
+  t.equal((page.match(/<script/g) ?? []).length, 2, "only the page's own two script elements");
+  const labels = Object.values(specs(page)).flatMap((s) => s.data.labels);
+  t.ok(
+    labels.includes(evil),
+    'chart labels hold the raw text: Chart.js draws it on a canvas, never as markup',
+  );
+});
+
+t.test('a strict Content-Security-Policy allows exactly the inline style and script, by hash', async (t) => {
+  const page = render([record(0)]);
+  const csp = /<meta http-equiv="Content-Security-Policy" content="([^"]*)"/
+    .exec(page)?.[1]
+    ?.replaceAll('&#39;', "'");
+  t.ok(csp);
+  const style = /<style>([\s\S]*?)<\/style>/.exec(page)?.[1] ?? '';
+  const script = /<script>([\s\S]*?)<\/script>/.exec(page)?.[1] ?? '';
+  const hash = (text: string): string => `'sha256-${createHash('sha256').update(text).digest('base64')}'`;
+  t.same(csp?.split('; '), [
+    "default-src 'none'",
+    `script-src ${hash(script)}`,
+    `style-src ${hash(style)}`,
+    "base-uri 'none'",
+    "form-action 'none'",
+  ]);
+  t.match(script, /^\/\*!\n \* Chart\.js v4/, 'Chart.js inlined, its licence banner kept');
+  t.notMatch(script, 'sourceMappingURL', 'no source map the page does not have');
+  t.notMatch(page, /\b(src|href)="(?!#)/, 'no src or href but in-page anchors');
+});
+
+t.test('the drift table is sorted by score and shows each method and threshold', async (t) => {
+  const features = [feature('a', 0.01), feature('b', 0.9), feature('c', 0.12, { missing_ratio: 0.2 })];
+  const page = render([record(0, { drift: drift(features) })]);
+  const table = section(page, 'drift');
+  const order = [...table.matchAll(/<tr>\s*<td><code>(\w)<\/code><\/td>/g)].map((m) => m[1]);
+  t.same(order, ['b', 'c', 'a']);
+  t.match(
+    table,
+    /<code>b<\/code><\/td>\s*<td>psi<\/td>\s*<td class="num">0\.900<\/td>\s*<td class="num">0\.250<\/td>/,
+  );
+  t.match(table, /<td class="num over">20 %<\/td>/, 'a missing ratio over the quality rule is marked');
+  const distributions = section(page, 'distributions');
+  t.same(
+    [...distributions.matchAll(/<figcaption>(\w)<\/figcaption>/g)].map((m) => m[1]),
+    ['b', 'c', 'a'],
+  );
+});
+
+t.test('a drift report without features, and a run without a profile', async (t) => {
+  const empty = render([record(0, { drift: drift([]) })]);
+  t.match(section(empty, 'drift'), 'The reference profile has no features.');
+  t.notMatch(empty, '<section id="distributions">', 'no distributions to draw');
+  const none = render([record(0, { drift: null })]);
+  t.match(section(none, 'drift'), 'Not profiled');
+  t.notMatch(none, '<section id="distributions">');
+  t.match(section(none, 'trends'), 'No run here was profiled');
+  t.match(section(none, 'summary'), 'not profiled');
+  // A run that failed before reading a row compares empty bins with the reference: PSI ≈ 7 everywhere.
+  const unread = render([
+    record(0, {
+      status: 'failed',
+      drift: drift([feature('a', 7), feature('b', 7)], { rows: 0, low_sample: true }),
+    }),
+  ]);
+  t.match(section(unread, 'drift'), 'Not profiled');
+  t.notMatch(unread, '<section id="distributions">');
+});
+
+t.test('one run only: no baseline, every chart still drawn from one point', async (t) => {
+  const page = render([record(0)]);
+  t.match(section(page, 'summary'), 'no baseline yet');
+  t.match(section(page, 'trends'), '<h2>Over the last 1 run</h2>');
+  t.match(section(page, 'runs'), '#1');
+  // 4 trend charts, 2 stage charts, predicted labels, 2 features.
+  t.equal(Object.keys(specs(page)).length, 9);
+  t.equal((page.match(/<canvas /g) ?? []).length, 9, 'a canvas for every configuration');
+});
+
+t.test('the latest run against the median of the successful runs before it', async (t) => {
+  const history = [
+    record(0, { throughput: { rows_per_s: 1000 } }),
+    record(1, { throughput: { rows_per_s: 1200 } }),
+    record(2, { status: 'failed', throughput: { rows_per_s: 10 } }),
+    record(3, { throughput: { rows_per_s: 1100 } }),
+    record(4, { throughput: { rows_per_s: 440 } }),
+  ];
+  const view = reportView(history, OPTIONS);
+  t.same(view.throughput, { value: 440, median: 1100 }, 'the failed run is not in the baseline');
+  t.equal(view.baselineRuns, 3);
+  t.match(
+    section(renderReport(view, library), 'summary'),
+    /<span class="delta bad">↓ 60 %<\/span> vs median\s+1,100 rows\/s of 3 previous runs/,
+  );
+});
+
+t.test('--last and several pipelines: runs keep their numbers, the others are named', async (t) => {
+  const history = [
+    record(0),
+    record(1, { pipeline: 'other' }),
+    record(2),
+    record(3),
+    record(4, { status: 'failed', error: { code: null, message: 'disk full' } }),
+  ];
+  const view = reportView(history, { ...OPTIONS, last: 2 });
+  t.equal(view.pipeline, 'nightly', "the latest run's pipeline");
+  t.same(
+    view.runs.map((r) => r.number),
+    [3, 4],
+  );
+  t.same(view.otherPipelines, ['other']);
+  const page = renderReport(view, library);
+  t.match(page, '<h1>batch-infer: nightly</h1>');
+  t.match(page, /other pipelines in this history:\s+<code>other<\/code>/);
+  t.match(section(page, 'summary'), /<span class="badge bad">failed<\/span>[\s\S]*disk full/);
+  t.same(specs(page)['chart-1']?.data.labels, [
+    ['#3', '01-01 00:03'],
+    ['#4', '01-01 00:04'],
+  ]);
+  t.same(
+    reportView(history, { ...OPTIONS, pipeline: 'other' }).runs.map((r) => r.record.pipeline),
+    ['other'],
+  );
+  t.throws(() => reportView(history, { ...OPTIONS, pipeline: 'nope' }), RangeError);
+});
+
+t.test('runs scored in process have no client latency: a note instead of an empty chart', async (t) => {
+  const local = {
+    count: 0,
+    p50_ms: null,
+    p95_ms: null,
+    p99_ms: null,
+    retries: 0,
+    by_outcome: { success: 0, error: 0, timeout: 0 },
+  };
+  const page = render([record(0, { requests: local }), record(1, { requests: local })]);
+  t.match(section(page, 'trends'), 'No HTTP requests in these runs');
+  t.match(section(page, 'summary'), 'scored in process');
+  t.equal(Object.keys(specs(page)).length, 8);
+});
+
+t.test('alerts are listed with severity, value and threshold', async (t) => {
+  const page = render([
+    record(0, {
+      alerts: [
+        {
+          alert: 'BatchInferenceRowFailureRatioHigh',
+          severity: 'ticket',
+          value: 0.025,
+          threshold: 0.01,
+          message: '125 invalid and 0 failed of 5000 rows',
+        },
+      ],
+    }),
+  ]);
+  t.match(
+    section(page, 'alerts'),
+    /<span class="badge warn">ticket<\/span>[\s\S]*BatchInferenceRowFailureRatioHigh[\s\S]*0\.0250[\s\S]*0\.01[\s\S]*125 invalid/,
+  );
+  t.match(section(render([record(0)]), 'alerts'), 'No alert fired on this run.');
+});
