@@ -59,4 +59,5 @@ export {
   type ErrorContext,
 } from './errors.js';
 export type { SourceRecord, PreparedRow, RejectedRow, Batch, ScoredBatch } from './types.js';
+export { formatTraceparent, newTraceId, parseTraceparent, type TraceParent } from './core/trace-context.js';
 export { VERSION } from './version.js';

@@ -104,7 +104,7 @@ function drift(run: RunRecord): Alert[] {
       threshold: 0.5,
       message: `${d.features
         .filter((f) => f.drifted)
-        .map((f) => `${f.feature} (PSI ${f.score})`)
+        .map((f) => `${f.feature} (PSI ${f.score}, JS ${f.js_distance})`)
         .join(', ')} drifted${note}`,
     });
   if (d.prediction.score >= PREDICTION_PSI)

@@ -126,7 +126,7 @@ t.test('dataset drift and prediction PSI ≥ 0.25 fire; a low sample only warns'
       ['BatchInferencePredictionDrift', 'ticket'],
     ],
   );
-  t.match(alerts[0]?.message, /a \(PSI 0\.9\)/);
+  t.match(alerts[0]?.message, /a \(PSI 0\.9, JS \d/);
   const low = evaluateRules(run(1000, { drift: drifted(300, 0.1) }), []);
   t.same(
     low.map((a) => [a.alert, a.severity]),
