@@ -3,6 +3,7 @@
  * The factory builds the app and starts loading models; listening and signal handling are the caller's
  * (the CLI's `serve`, or a test's server on port 0).
  */
+import type { Server } from 'node:http';
 import Koa from 'koa';
 import { pino } from 'pino';
 import { VERSION } from '../lib/version.js';
@@ -16,13 +17,18 @@ import { v2Router } from './v2/routes.js';
 import { repositoryRouter } from './v2/repository-routes.js';
 import { sagemakerRouter } from './sagemaker/routes.js';
 import { vertexRouter } from './vertex/routes.js';
-import { metricsMiddleware } from './http/metrics-middleware.js';
+import { metricsEndpoint, metricsMiddleware } from './http/metrics-middleware.js';
 import { Lifecycle } from './http/lifecycle.js';
+import { accessMiddleware } from './http/access.js';
+import { corsMiddleware } from './http/cors.js';
+import { createHttpServer } from './http/http-server.js';
+import { modelPathMiddleware } from './http/model-path.js';
+import { redactPathsMiddleware } from './http/redact.js';
 
-export type { ModelServerOptions } from './options.js';
+export type { MetricsAccess, ModelServerOptions } from './options.js';
 
 export interface ModelServer {
-  /** The Koa application; serve it with `http.createServer(server.app.callback())`. */
+  /** The Koa application; `createHttpServer()` serves it with the server's connection limits. */
   readonly app: Koa;
   /** Resolves once the repository has been loaded (models that failed are logged and skipped). */
   readonly loaded: Promise<void>;
@@ -30,6 +36,12 @@ export interface ModelServer {
   models(): string[];
   /** Every route the app answers, as `{ method, path }` with Koa path templates (docs/openapi.yaml lists them). */
   routes(): { method: string; path: string }[];
+  /**
+   * A `node:http` server (not yet listening) for the app, with the options' header, receive and keep-alive
+   * limits, answering malformed or too-slow requests with a JSON error body.
+   * @example createModelServer().createHttpServer().listen(8080)
+   */
+  createHttpServer(): Server;
   /**
    * Graceful stop: readiness turns false and new requests get 503 at once; requests in flight finish (for up
    * to `graceMs`, default 10 s); then every model session is released. Stop accepting connections first
@@ -55,16 +67,18 @@ export function createModelServer(options: ModelServerOptions = {}): ModelServer
   };
 
   const app = new Koa();
+  const admin = repositoryRouter(context);
+  const routers = [v2Router(context), admin, sagemakerRouter(context), vertexRouter(context)];
   // Metrics outermost, so a request's duration is recorded with the status the error middleware chose.
   app.use(metricsMiddleware(metrics));
+  app.use(redactPathsMiddleware(resolved.models));
   app.use(errorMiddleware(logger));
+  // CORS before the token check: a browser's preflight never carries the token.
+  app.use(corsMiddleware(resolved.corsOrigins));
   app.use(lifecycle.middleware(logger, resolved.requestTimeoutMs));
-  const routers = [
-    v2Router(context),
-    repositoryRouter(context),
-    sagemakerRouter(context),
-    vertexRouter(context),
-  ];
+  app.use(accessMiddleware(resolved, (ctx) => admin.match(ctx.path, ctx.method).route));
+  app.use(modelPathMiddleware());
+  if (resolved.metricsAccess !== 'off') app.use(metricsEndpoint(metrics));
   for (const router of routers) {
     app.use(router.routes());
     app.use(
@@ -90,13 +104,18 @@ export function createModelServer(options: ModelServerOptions = {}): ModelServer
     loaded,
     models: () => repository.names(),
     routes: () => [
-      { method: 'GET', path: '/metrics' },
+      ...(resolved.metricsAccess === 'off' ? [] : [{ method: 'GET', path: '/metrics' }]),
       ...routers.flatMap((r) =>
         r.stack.flatMap((layer) =>
           layer.methods.filter((m) => m !== 'HEAD').map((method) => ({ method, path: String(layer.path) })),
         ),
       ),
     ],
+    createHttpServer: () => {
+      const handle = app.callback();
+      // Koa's handler settles its own promise (errors become responses), so the returned promise is not needed.
+      return createHttpServer((req, res) => void handle(req, res), resolved);
+    },
     async close(closeOptions = {}) {
       await lifecycle.drain(closeOptions.graceMs ?? 10_000);
       await loaded.catch(() => undefined);

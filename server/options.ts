@@ -2,8 +2,11 @@
 import { availableParallelism } from 'node:os';
 import type { Logger } from 'pino';
 import { BatchInferError, ErrorCodes, show } from '../lib/errors.js';
-import { integerOption, refuseUnknownKeys, stringOption } from '../lib/core/options.js';
+import { choiceOption, integerOption, refuseUnknownKeys, stringOption } from '../lib/core/options.js';
 import { BUNDLED_MODELS_DIR } from '../lib/model-files.js';
+
+/** Who may read `GET /metrics` (option `metricsAccess`). */
+export type MetricsAccess = 'open' | 'token' | 'off';
 
 export interface ModelServerOptions {
   /**
@@ -57,6 +60,49 @@ export interface ModelServerOptions {
    */
   adminToken?: string;
   /**
+   * Bearer token that every route except the health probes wants (`Authorization: Bearer <token>`): inference,
+   * metadata, and `/metrics` when `metricsAccess` is `"token"`. Without one, those routes are open.
+   * @default undefined
+   * @example { inferenceToken: process.env.BATCH_INFER_INFERENCE_TOKEN }
+   */
+  inferenceToken?: string;
+  /**
+   * Who may read `GET /metrics`: anyone (`"open"`, for a Prometheus scraping inside the cluster), only callers
+   * with the inference token (`"token"`), or nobody (`"off"`: the route is not served).
+   * @default "open"
+   */
+  metricsAccess?: MetricsAccess;
+  /**
+   * Origins that browsers may call the server from (CORS), each `scheme://host[:port]`, or `"*"` for any.
+   * Empty: cross-origin browser calls are refused, and so is every preflight.
+   * @default []
+   * @example { corsOrigins: ['https://dashboard.example.com'] }
+   */
+  corsOrigins?: readonly string[];
+  /**
+   * Time a client may take to send a request's headers, in milliseconds; a slower client (slowloris) is
+   * answered 408 and disconnected. At most `receiveTimeoutMs`.
+   * @default 10000
+   */
+  headersTimeoutMs?: number;
+  /**
+   * Time a client may take to send a whole request, headers and body, in milliseconds; after it the
+   * connection is answered 408 (when nothing was answered yet) and closed.
+   * @default 60000
+   */
+  receiveTimeoutMs?: number;
+  /**
+   * How long an idle kept-alive connection stays open, in milliseconds (Node's `keepAliveTimeout`). Behind a
+   * load balancer, make it longer than the balancer's own idle timeout.
+   * @default 5000
+   */
+  keepAliveTimeoutMs?: number;
+  /**
+   * Largest size of a request's headers, in bytes (Node's `maxHeaderSize`); larger ones are answered 431.
+   * @default 16384
+   */
+  maxHeaderBytes?: number;
+  /**
    * Vertex AI health route (`AIP_HEALTH_ROUTE`).
    * @default "/health"
    */
@@ -84,6 +130,13 @@ export interface ResolvedServerOptions {
   readonly maxQueueDelayMs: number;
   readonly maxQueueSize: number;
   readonly adminToken: string | undefined;
+  readonly inferenceToken: string | undefined;
+  readonly metricsAccess: MetricsAccess;
+  readonly corsOrigins: readonly string[];
+  readonly headersTimeoutMs: number;
+  readonly receiveTimeoutMs: number;
+  readonly keepAliveTimeoutMs: number;
+  readonly maxHeaderBytes: number;
   readonly vertexHealthRoute: string;
   readonly vertexPredictRoute: string;
 }
@@ -99,27 +152,77 @@ const KNOWN = [
   'maxQueueDelayMs',
   'maxQueueSize',
   'adminToken',
+  'inferenceToken',
+  'metricsAccess',
+  'corsOrigins',
+  'headersTimeoutMs',
+  'receiveTimeoutMs',
+  'keepAliveTimeoutMs',
+  'maxHeaderBytes',
   'vertexHealthRoute',
   'vertexPredictRoute',
   'logger',
 ] as const;
 
+function invalid(name: string, message: string): never {
+  throw new BatchInferError(ErrorCodes.INVALID_OPTION, `Invalid option \`${name}\`: ${message}`, {
+    context: { option: name },
+  });
+}
+
+/**
+ * A bearer token: visible ASCII only, so a token read from a file with its trailing newline is refused here
+ * rather than never matching any `Authorization` header.
+ */
+function tokenOption(name: string, value: unknown): string | undefined {
+  const token = stringOption(name, value);
+  if (token !== undefined && !/^[\x21-\x7e]+$/.test(token))
+    invalid(
+      name,
+      'expected visible ASCII characters only (no spaces or line breaks), got a token with others',
+    );
+  return token;
+}
+
+/** `scheme://host[:port]` exactly as a browser sends it in `Origin`, or `*`. */
+function corsOriginsOption(value: unknown): readonly string[] {
+  if (value === undefined) return Object.freeze([]);
+  if (!Array.isArray(value)) invalid('corsOrigins', `expected an array of origins, got ${show(value)}`);
+  for (const origin of value as unknown[]) {
+    const valid =
+      origin === '*' ||
+      (typeof origin === 'string' && URL.canParse(origin) && new URL(origin).origin === origin);
+    if (!valid)
+      invalid('corsOrigins', `expected origins like "https://app.example.com" or "*", got ${show(origin)}`);
+  }
+  return Object.freeze([...(value as string[])]);
+}
+
 function routeOption(name: string, value: unknown, fallback: string): string {
   const route = stringOption(name, value, fallback);
-  if (!route.startsWith('/')) {
-    throw new BatchInferError(
-      ErrorCodes.INVALID_OPTION,
-      `Invalid option \`${name}\`: expected a path starting with /, got ${show(route)}`,
-      {
-        context: { option: name },
-      },
-    );
-  }
+  if (!route.startsWith('/')) invalid(name, `expected a path starting with /, got ${show(route)}`);
   return route;
 }
 
 export function normalizeServerOptions(options: ModelServerOptions): ResolvedServerOptions {
   refuseUnknownKeys('createModelServer', options, KNOWN);
+  const inferenceToken = tokenOption('inferenceToken', options.inferenceToken);
+  const metricsAccess = choiceOption(
+    'metricsAccess',
+    options.metricsAccess,
+    ['open', 'token', 'off'],
+    'open',
+  );
+  if (metricsAccess === 'token' && inferenceToken === undefined)
+    invalid('metricsAccess', '"token" needs an `inferenceToken`');
+  const receiveTimeoutMs = integerOption('receiveTimeoutMs', options.receiveTimeoutMs, 60_000, 1);
+  const headersTimeoutMs = integerOption(
+    'headersTimeoutMs',
+    options.headersTimeoutMs,
+    Math.min(10_000, receiveTimeoutMs),
+    1,
+    receiveTimeoutMs,
+  );
   return Object.freeze({
     models: stringOption('models', options.models, BUNDLED_MODELS_DIR),
     defaultModel: stringOption('defaultModel', options.defaultModel),
@@ -130,7 +233,14 @@ export function normalizeServerOptions(options: ModelServerOptions): ResolvedSer
     maxBatchSize: integerOption('maxBatchSize', options.maxBatchSize, 256, 0),
     maxQueueDelayMs: integerOption('maxQueueDelayMs', options.maxQueueDelayMs, 2, 0, 60_000),
     maxQueueSize: integerOption('maxQueueSize', options.maxQueueSize, 1024, 1),
-    adminToken: stringOption('adminToken', options.adminToken),
+    adminToken: tokenOption('adminToken', options.adminToken),
+    inferenceToken,
+    metricsAccess,
+    corsOrigins: corsOriginsOption(options.corsOrigins),
+    headersTimeoutMs,
+    receiveTimeoutMs,
+    keepAliveTimeoutMs: integerOption('keepAliveTimeoutMs', options.keepAliveTimeoutMs, 5_000, 1),
+    maxHeaderBytes: integerOption('maxHeaderBytes', options.maxHeaderBytes, 16 * 1024, 1024, 1024 * 1024),
     vertexHealthRoute: routeOption('vertexHealthRoute', options.vertexHealthRoute, '/health'),
     vertexPredictRoute: routeOption('vertexPredictRoute', options.vertexPredictRoute, '/predict'),
   });

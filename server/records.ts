@@ -24,6 +24,11 @@ export function recordFeatures(
 ): Float32Array {
   const result = computeFeatures(contract.features, record);
   if (!result.ok) badInstance(where, result.reason);
+  // A value can parse yet overflow float32 once standardized (precipitation -1e308): the model would answer NaN.
+  const i = result.features.findIndex((f) => !Number.isFinite(f));
+  const spec = contract.features[i];
+  if (spec !== undefined)
+    badInstance(where, `column ${JSON.stringify(spec.column)}: ${show(record[spec.column])} is out of range`);
   return result.features;
 }
 
@@ -54,6 +59,9 @@ function featureArray(contract: ModelContract, instance: readonly unknown[], whe
   const features = new Float32Array(width);
   instance.forEach((v, i) => {
     if (typeof v !== 'number') badInstance(where, `feature ${i} is ${show(v)}, not a number`);
+    // JSON has no Infinity, but 1e999 parses to it, and 1e39 is one in float32.
+    if (!Number.isFinite(Math.fround(v)))
+      badInstance(where, `feature ${i} is ${show(v)}, beyond the float32 range`);
     features[i] = v;
   });
   return features;

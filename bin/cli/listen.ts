@@ -1,5 +1,5 @@
 /** Listens with a model server's app and closes it gracefully: stop accepting, drain, release models. */
-import { createServer, type Server } from 'node:http';
+import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { ModelServer } from '../../server/index.js';
 
@@ -11,9 +11,7 @@ export interface Listening {
 }
 
 export async function listen(modelServer: ModelServer, port: number, host: string): Promise<Listening> {
-  const handle = modelServer.app.callback();
-  // Koa's handler settles its own promise (errors become responses), so the returned promise is not needed.
-  const server = createServer((req, res) => void handle(req, res));
+  const server = modelServer.createHttpServer();
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, host, () => {

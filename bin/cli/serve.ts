@@ -1,7 +1,7 @@
 /** `batch-infer serve`: the model server, until SIGTERM or SIGINT, which drain in-flight requests. */
 import { createModelServer, type ModelServerOptions } from '../../server/index.js';
 import { EXIT_OK } from './exit-codes.js';
-import { duration, int, str, type Command } from './command.js';
+import { duration, int, list, str, type Command } from './command.js';
 import { listen } from './listen.js';
 
 export const serveCommand: Command = {
@@ -78,6 +78,50 @@ export const serveCommand: Command = {
       value: '<token>',
       description: 'Bearer token for the model repository endpoints; without one they are refused.',
     },
+    'inference-token': {
+      type: 'string',
+      value: '<token>',
+      description:
+        'Bearer token every route but the health probes wants (inference, metadata); prefer the env variable, which `ps` does not show.',
+      default: 'none: those routes are open',
+    },
+    'metrics-access': {
+      type: 'string',
+      value: 'open|token|off',
+      description: 'Who may read /metrics: anyone, callers with the inference token, or nobody.',
+      default: 'open',
+    },
+    'cors-origin': {
+      type: 'string',
+      multiple: true,
+      value: '<origin>',
+      description: 'Origin browsers may call from (https://app.example.com, or * for any); repeatable.',
+      default: 'none: CORS off',
+    },
+    'headers-timeout': {
+      type: 'string',
+      value: '<duration>',
+      description: 'Time a client may take to send request headers (408 and disconnect after it).',
+      default: '10s',
+    },
+    'receive-timeout': {
+      type: 'string',
+      value: '<duration>',
+      description: 'Time a client may take to send a whole request, headers and body.',
+      default: '60s',
+    },
+    'keep-alive-timeout': {
+      type: 'string',
+      value: '<duration>',
+      description: 'How long an idle kept-alive connection stays open.',
+      default: '5s',
+    },
+    'max-header-size': {
+      type: 'string',
+      value: '<bytes>',
+      description: 'Largest request headers (431 above).',
+      default: '16384',
+    },
     'vertex-health-route': {
       type: 'string',
       value: '<path>',
@@ -103,6 +147,7 @@ export const serveCommand: Command = {
     'batch-infer serve',
     'batch-infer serve --models ./models --port 9000 --host 127.0.0.1',
     'AIP_HTTP_PORT=8080 AIP_PREDICT_ROUTE=/v1/predict batch-infer serve',
+    'BATCH_INFER_INFERENCE_TOKEN=s3cret batch-infer serve --cors-origin https://app.example.com',
   ],
   async run(values, io) {
     const chosen: Record<string, unknown> = {
@@ -116,6 +161,13 @@ export const serveCommand: Command = {
       requestTimeoutMs: duration(values, 'request-timeout'),
       maxBodyBytes: int(values, 'max-body-size', 1),
       adminToken: str(values, 'admin-token'),
+      inferenceToken: str(values, 'inference-token'),
+      metricsAccess: str(values, 'metrics-access'),
+      corsOrigins: values['cors-origin'] === undefined ? undefined : list(values, 'cors-origin'),
+      headersTimeoutMs: duration(values, 'headers-timeout'),
+      receiveTimeoutMs: duration(values, 'receive-timeout'),
+      keepAliveTimeoutMs: duration(values, 'keep-alive-timeout'),
+      maxHeaderBytes: int(values, 'max-header-size', 1024),
       vertexHealthRoute: str(values, 'vertex-health-route'),
       vertexPredictRoute: str(values, 'vertex-predict-route'),
     };

@@ -2,24 +2,51 @@
 import type { IncomingMessage } from 'node:http';
 import { HttpError } from './http-error.js';
 
-export async function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
+const tooLarge = (limit: number, declared?: number) =>
+  new HttpError(
+    413,
+    declared === undefined
+      ? `Request body exceeds the limit of ${limit} bytes`
+      : `Request body of ${declared} bytes exceeds the limit of ${limit} bytes`,
+  );
+
+/**
+ * A refused body is still read to its end, into nothing, so the connection can carry the next request (the
+ * server's receive timeout bounds how long that may take); stopping to read would leave the client's bytes
+ * unread and the connection stuck. Events rather than `for await`: leaving such a loop early destroys the
+ * request, and with it the reading.
+ */
+export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
   const declared = Number(req.headers['content-length']);
   if (Number.isFinite(declared) && declared > limit) {
     req.resume();
-    throw new HttpError(413, `Request body of ${declared} bytes exceeds the limit of ${limit} bytes`);
+    return Promise.reject(tooLarge(limit, declared));
   }
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    const buf = chunk as Buffer;
-    size += buf.length;
-    if (size > limit) {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const onData = (chunk: Buffer) => {
+      size += chunk.length;
+      if (size <= limit) {
+        chunks.push(chunk);
+        return;
+      }
+      req.off('data', onData);
       req.resume();
-      throw new HttpError(413, `Request body exceeds the limit of ${limit} bytes`);
-    }
-    chunks.push(buf);
-  }
-  return Buffer.concat(chunks, size);
+      chunks.length = 0;
+      reject(tooLarge(limit));
+    };
+    // The client went away (or the receive timeout cut it off) mid-body: its fault, and nobody is left to read
+    // the answer, but the status recorded in metrics and logs must not blame the server.
+    const cutOff = () =>
+      reject(new HttpError(400, 'The request body was not received completely: the connection was closed'));
+    req.on('data', onData);
+    req.once('end', () => resolve(Buffer.concat(chunks, size)));
+    req.once('error', cutOff);
+    req.once('close', () => {
+      if (!req.complete) cutOff();
+    });
+  });
 }
 
 /** Parses a JSON body; a syntax error is the client's fault (400). */

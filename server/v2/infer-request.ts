@@ -69,19 +69,61 @@ function checkShape(spec: TensorSpec, shape: unknown): number[] {
   return dims;
 }
 
+/** Integer datatypes: the values they hold, as [lowest, one past the highest]. */
+const INTEGER_RANGES: Partial<Record<NumericDatatype, readonly [number, number]>> = {
+  UINT8: [0, 2 ** 8],
+  UINT16: [0, 2 ** 16],
+  UINT32: [0, 2 ** 32],
+  UINT64: [0, 2 ** 64],
+  INT8: [-(2 ** 7), 2 ** 7],
+  INT16: [-(2 ** 15), 2 ** 15],
+  INT32: [-(2 ** 31), 2 ** 31],
+  INT64: [-(2 ** 63), 2 ** 63],
+};
+
+/**
+ * Which JSON values a datatype takes: a value it cannot hold is refused rather than wrapped (300 as INT8),
+ * truncated (1.5 as INT32) or overflowed (1e39 as FP32 is Infinity, and the model would answer NaN).
+ */
+function elementCheck(datatype: NumericDatatype): (v: unknown) => boolean {
+  if (datatype === 'BOOL') return (v) => typeof v === 'boolean';
+  if (datatype === 'FP64') return (v) => typeof v === 'number' && Number.isFinite(v);
+  if (datatype === 'FP32') return (v) => typeof v === 'number' && Number.isFinite(Math.fround(v));
+  const [low, end] = INTEGER_RANGES[datatype] ?? [0, 0];
+  return (v) => typeof v === 'number' && Number.isInteger(v) && v >= low && v < end;
+}
+
+/**
+ * `data` in row-major order. It may be flat or nested, but at most as deep as the shape has dimensions: a
+ * client's nesting is walked only that far, so no request can make the walk recurse without bound.
+ */
+function flatData(name: string, data: readonly unknown[], rank: number): readonly unknown[] {
+  if (!data.some(Array.isArray)) return data;
+  const flat: unknown[] = [];
+  const walk = (values: readonly unknown[], depth: number): void => {
+    for (const v of values) {
+      if (!Array.isArray(v)) flat.push(v);
+      else if (depth < rank) walk(v, depth + 1);
+      else bad(`Input ${show(name)}: \`data\` is nested deeper than its ${rank}-dimensional shape`);
+    }
+  };
+  walk(data, 1);
+  return flat;
+}
+
 function jsonTensorData(name: string, datatype: NumericDatatype, dims: number[], data: unknown): TensorData {
   if (!Array.isArray(data)) bad(`Input ${show(name)}: \`data\` must be an array`);
-  const flat = (data as unknown[]).flat(Infinity);
+  const flat = flatData(name, data as unknown[], dims.length);
   const count = elementCount(dims);
   if (flat.length !== count)
     bad(`Input ${show(name)}: shape ${show(dims)} needs ${count} values, got ${flat.length}`);
   const info = datatypeInfo(datatype);
+  const valid = elementCheck(datatype);
   const typed = info.create(count);
   for (let i = 0; i < count; i++) {
     const v = flat[i];
-    const okType = datatype === 'BOOL' ? typeof v === 'boolean' : typeof v === 'number' && Number.isFinite(v);
-    if (!okType) bad(`Input ${show(name)}: element ${i} is ${show(v)}, not a valid ${datatype} value`);
-    typed[i] = info.bigint ? BigInt(Math.trunc(v as number)) : Number(v);
+    if (!valid(v)) bad(`Input ${show(name)}: element ${i} is ${show(v)}, not a valid ${datatype} value`);
+    typed[i] = info.bigint ? BigInt(v as number) : Number(v);
   }
   return typed as TensorData;
 }
@@ -164,7 +206,8 @@ export function parseInferRequest(
   let outputNames = contract.outputs.map((o) => o.name);
   let binaryOutputs = outputNames.map(() => binaryAll);
   if (body.outputs !== undefined) {
-    if (!Array.isArray(body.outputs)) bad('`outputs` must be an array');
+    if (!Array.isArray(body.outputs) || body.outputs.length === 0)
+      bad('`outputs` must be a non-empty array (leave it out to get every output)');
     const requested = (body.outputs as unknown[]).map((o) => {
       if (!isObject(o) || typeof o.name !== 'string')
         bad(`Every requested output needs a \`name\`, got ${show(o)}`);
@@ -177,6 +220,8 @@ export function parseInferRequest(
       };
     });
     outputNames = requested.map((o) => o.name);
+    const twice = outputNames.find((n, i) => outputNames.indexOf(n) !== i);
+    if (twice !== undefined) bad(`Output ${show(twice)} is requested twice`);
     binaryOutputs = requested.map((o) => o.binary);
   }
   return { ...(typeof body.id === 'string' ? { id: body.id } : {}), inputs, outputNames, binaryOutputs };

@@ -1,8 +1,10 @@
 /**
  * The container test (`npm run test:container`): builds the image with buildah, serves from it, runs a batch
  * job from it on a mounted input against that server, and compares the job's output with the same job run
- * outside the container. Needs buildah and the `node:22-bookworm-slim` base image, which
- * `../shared/tools/node-base-image` builds here (shared/CONTAINERS.md); `.ci/run` installs both.
+ * outside the container. Then it runs the image as `docker run --read-only` would, with podman: a read-only
+ * root filesystem and no tmpfs, server and batch job alike. Needs buildah, podman with runc, and the
+ * `node:22-bookworm-slim` base image, which `../shared/tools/node-base-image` builds here
+ * (shared/CONTAINERS.md); `.ci/run` installs them.
  */
 import t, { type Test } from 'tap';
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
@@ -16,6 +18,22 @@ const exec = promisify(execFile);
 const IMAGE = 'localhost/batch-infer:test';
 const BUILDAH = ['--isolation', 'chroot'];
 const suffix = `${process.pid}`;
+/** podman runs here only with runc and these limits (shared/CONTAINERS.md); no systemd for health checks. */
+const PODMAN_RUN = [
+  'run',
+  '--rm',
+  '--runtime',
+  'runc',
+  '--ulimit',
+  'nofile=20000:20000',
+  '--ulimit',
+  'nproc=32768:32768',
+  '--network',
+  'host',
+  '--no-healthcheck',
+];
+/** `docker run --read-only`, without the writable /tmp, /var/tmp and /run that podman would add by default. */
+const READ_ONLY = ['--read-only', '--read-only-tmpfs=false'];
 
 async function buildah(...args: string[]): Promise<string> {
   const { stdout } = await exec('buildah', args, { maxBuffer: 64 * 1024 * 1024 });
@@ -168,4 +186,76 @@ t.test('image builds, serves, scores a mounted file, and matches a run outside t
   if (pid !== undefined) process.kill(pid, 'SIGTERM');
   t.equal(await exited, 0, 'server exits 0 on SIGTERM');
   t.match(serverLog, /shutting down: draining in-flight requests/);
+});
+
+t.test('the image runs with a read-only root filesystem and no tmpfs', async (t) => {
+  const name = `bi-readonly-${suffix}`;
+  const denied = await exec('podman', [
+    ...PODMAN_RUN,
+    ...READ_ONLY,
+    '--entrypoint',
+    'sh',
+    IMAGE,
+    '-c',
+    'touch /app/probe',
+  ]).then(
+    () => 'written',
+    (err: unknown) => String((err as { stderr?: string }).stderr),
+  );
+  t.match(denied, /Read-only file system/, 'the root filesystem is read-only');
+
+  const port = 19000 + (process.pid % 1000);
+  const url = `http://127.0.0.1:${port}`;
+  const serving = spawn('podman', [
+    ...PODMAN_RUN,
+    ...READ_ONLY,
+    '--name',
+    name,
+    '--env',
+    `PORT=${port}`,
+    IMAGE,
+    'serve',
+    '--host',
+    '127.0.0.1',
+  ]);
+  let serverLog = '';
+  serving.stderr.on('data', (d: Buffer) => (serverLog += d.toString()));
+  const exited = new Promise<number | null>((resolve) => serving.on('exit', (code) => resolve(code)));
+  t.teardown(() => exec('podman', ['rm', '--force', name]).catch(() => undefined));
+  await waitFor(`${url}/v2/health/ready`, 60_000);
+  const infer = await fetch(`${url}/v2/models/weather/infer`, {
+    method: 'POST',
+    body: JSON.stringify({
+      inputs: [{ name: 'features', shape: [1, 6], datatype: 'FP32', data: [0, 0, 0, 0, 0, 0] }],
+    }),
+  });
+  t.equal(infer.status, 200, 'the server answers');
+
+  // The batch job writes only to its mounted output directory.
+  const dir = await tempDir(t);
+  await chmod(dir, 0o777);
+  await copyFile(join(PACKAGE_ROOT, 'data', 'weather.csv'), join(dir, 'in.csv'));
+  await exec('podman', [
+    ...PODMAN_RUN,
+    ...READ_ONLY,
+    '-v',
+    `${dir}:/data`,
+    IMAGE,
+    'run',
+    '--input',
+    '/data/in.csv',
+    '--output',
+    '/data/out.csv',
+    '--url',
+    url,
+  ]);
+  t.equal(
+    (await readFile(join(dir, 'out.csv'), 'utf8')).trimEnd().split('\n').length,
+    2923,
+    'the job scored',
+  );
+
+  await exec('podman', ['kill', '--signal', 'TERM', name]);
+  t.equal(await exited, 0, 'the server drains and exits 0 on SIGTERM');
+  t.match(serverLog, /shutting down: draining in-flight requests[\s\S]*stopped/);
 });
