@@ -17,7 +17,7 @@ export const ErrorCodes = {
   MISSING_COLUMN: 'BI_ERR_MISSING_COLUMN',
   /** More rows were rejected than `maxRejectRatio` allows (CLI exit code 65). */
   TOO_MANY_REJECTS: 'BI_ERR_TOO_MANY_REJECTS',
-  /** The input file cannot be parsed as CSV. */
+  /** The input's header cannot be parsed as CSV (a quote error in a later row is a rejected row). */
   CSV_PARSE: 'BI_ERR_CSV_PARSE',
   /** A JSON Lines input does not start with a JSON object, so it has no columns (CLI exit code 65). */
   INPUT_FORMAT: 'BI_ERR_INPUT_FORMAT',
@@ -25,6 +25,11 @@ export const ErrorCodes = {
   HEADER_MISMATCH: 'BI_ERR_HEADER_MISMATCH',
   /** No input file matches a pattern, or an input file cannot be read. */
   INPUT_NOT_FOUND: 'BI_ERR_INPUT_NOT_FOUND',
+  /**
+   * An output file (the output, rejects, summary, metrics or resume journal) cannot be created, written or
+   * renamed into place: no space left, no permission, a read-only file system, a parent that is not a directory.
+   */
+  OUTPUT_WRITE: 'BI_ERR_OUTPUT_WRITE',
   /** `resume` found a journal written by a run with other settings, or a journal without its partial output. */
   JOURNAL_MISMATCH: 'BI_ERR_JOURNAL_MISMATCH',
   /** An inference request is malformed (server answers 400). */
@@ -72,6 +77,14 @@ export function isBatchInferError(err: unknown, code?: ErrorCode): err is BatchI
 
 /** Renders a value for an error message: strings quoted, everything else as JSON. */
 export function show(value: unknown): string {
+  const text = showWhole(value);
+  // A message quotes a value, it does not carry it: a 1 MB bad value must not make a 1 MB error.
+  return text.length > SHOW_LIMIT ? `${text.slice(0, SHOW_LIMIT)}…` : text;
+}
+
+const SHOW_LIMIT = 200;
+
+function showWhole(value: unknown): string {
   if (typeof value === 'string') return JSON.stringify(value);
   if (typeof value === 'number' || typeof value === 'boolean' || value === null) return String(value);
   if (value === undefined) return 'undefined';

@@ -3,12 +3,22 @@
  * Inference Protocol endpoints the pipeline uses with deterministic probabilities (a softmax of each row's
  * features), so a test of code that calls a model server needs neither a model nor onnxruntime. Faults can be
  * injected per request (an error status, `Retry-After`, a reset connection, a stall) and rows refused as bad
- * input, to exercise a client's retries and rejects.
+ * input, to exercise a client's retries and rejects. `startFaultProxy` puts the same faults, drawn at seeded
+ * rates, in front of a real model server (fault-proxy.ts).
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { readModelVersion, BUNDLED_MODELS_DIR } from '../lib/model-files.js';
 import type { ModelContract } from '../lib/core/model-contract.js';
+
+export {
+  startFaultProxy,
+  type Fault,
+  type FaultCounts,
+  type FaultProxy,
+  type FaultProxyOptions,
+  type FaultRates,
+} from './fault-proxy.js';
 
 export interface MockModelServerOptions {
   /**

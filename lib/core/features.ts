@@ -54,7 +54,11 @@ export function computeFeatures(
     const parsed = rawFeature(spec, record);
     if (!parsed.ok) return { ok: false, reason: `column ${JSON.stringify(spec.column)}: ${parsed.reason}` };
     raw[i] = parsed.value;
-    features[i] = standardize(spec, parsed.value);
+    // A value can parse yet overflow float32 once standardized (precipitation -1e308): the model would answer NaN.
+    const feature = Math.fround(standardize(spec, parsed.value));
+    if (!Number.isFinite(feature))
+      return { ok: false, reason: `column ${JSON.stringify(spec.column)}: ${parsed.value} is out of range` };
+    features[i] = feature;
   }
   return { ok: true, raw, features };
 }

@@ -1,9 +1,19 @@
 /**
  * Strict parsing of raw CSV cell text. `Number()` accepts '', ' ', '0x1f' and 'Infinity'; a data pipeline
- * must not, so a value is a decimal literal or it is refused with a reason.
+ * must not, so a value is a decimal literal or it is refused with a reason. A reason quotes the text, cut short
+ * when it is long: a huge field must not make a huge rejects file.
  */
 const DECIMAL = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
-const ISO_DATE = /^(\d{4})-(\d{2})-(\d{2})(?:[T ][0-9:.]+(?:Z|[+-]\d{2}:?\d{2})?)?$/;
+/** `YYYY-MM-DD`, optionally with an ISO 8601 time: `T` or a space, `hh[:mm[:ss[.fff]]]`, a zone. */
+const ISO_DATE =
+  /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2})(?::?(\d{2})(?::?(\d{2})(?:[.,]\d+)?)?)?(?:Z|[+-]\d{2}(?::?\d{2})?)?)?$/;
+
+/** The text as a reason shows it: JSON-quoted, at most 40 characters of it. */
+function quote(text: string): string {
+  return text.length <= 40
+    ? JSON.stringify(text)
+    : `${JSON.stringify(text.slice(0, 40))}… (${text.length} characters)`;
+}
 
 export type Parsed<T> = { ok: true; value: T } | { ok: false; reason: string };
 
@@ -11,9 +21,9 @@ export function parseDecimal(text: string | undefined): Parsed<number> {
   if (text === undefined) return { ok: false, reason: 'missing value' };
   const trimmed = text.trim();
   if (trimmed === '') return { ok: false, reason: 'empty value' };
-  if (!DECIMAL.test(trimmed)) return { ok: false, reason: `not a number: ${JSON.stringify(text)}` };
+  if (!DECIMAL.test(trimmed)) return { ok: false, reason: `not a number: ${quote(text)}` };
   const value = Number(trimmed);
-  if (!Number.isFinite(value)) return { ok: false, reason: `number out of range: ${JSON.stringify(text)}` };
+  if (!Number.isFinite(value)) return { ok: false, reason: `number out of range: ${quote(text)}` };
   return { ok: true, value };
 }
 
@@ -34,12 +44,16 @@ export function parseDayOfYear(text: string | undefined): Parsed<number> {
   const trimmed = text.trim();
   if (trimmed === '') return { ok: false, reason: 'empty value' };
   const match = ISO_DATE.exec(trimmed);
-  if (!match) return { ok: false, reason: `not an ISO date (YYYY-MM-DD): ${JSON.stringify(text)}` };
+  if (!match) return { ok: false, reason: `not an ISO date (YYYY-MM-DD): ${quote(text)}` };
   const year = Number(match[1]);
   const month = Number(match[2]);
   const day = Number(match[3]);
   if (month < 1 || month > 12 || day < 1 || day > daysInMonth(year, month)) {
-    return { ok: false, reason: `impossible date: ${JSON.stringify(text)}` };
+    return { ok: false, reason: `impossible date: ${quote(text)}` };
+  }
+  // Hours to 23, minutes to 59, seconds to 60 (a leap second); absent parts match as undefined.
+  if (Number(match[4] ?? 0) > 23 || Number(match[5] ?? 0) > 59 || Number(match[6] ?? 0) > 60) {
+    return { ok: false, reason: `impossible time: ${quote(text)}` };
   }
   const leapDay = month > 2 && isLeapYear(year) ? 1 : 0;
   return { ok: true, value: (DAYS_BEFORE_MONTH[month - 1] ?? 0) + day + leapDay };

@@ -7,6 +7,7 @@
  */
 import { open, readFile, rm, type FileHandle } from 'node:fs/promises';
 import { BatchInferError, ErrorCodes } from '../errors.js';
+import { outputError } from './output-error.js';
 
 /** A committed point: rows finished and the state of the files and counts there. */
 export interface Checkpoint {
@@ -74,16 +75,26 @@ export interface Journal {
  * Rewriting rather than appending leaves no torn line from a crash in the middle of the file.
  */
 export async function openJournal(path: string, fingerprint: string, from: Checkpoint): Promise<Journal> {
-  const handle: FileHandle = await open(path, 'w');
-  await handle.write(
-    `${JSON.stringify({ fingerprint, format: 1 })}\n${from.rows > 0 ? `${JSON.stringify(from)}\n` : ''}`,
-  );
-  await handle.sync();
-  return {
-    async commit(checkpoint) {
-      await handle.write(`${JSON.stringify(checkpoint)}\n`);
+  const append = async (handle: FileHandle, text: string): Promise<void> => {
+    try {
+      await handle.write(text);
       await handle.sync();
-    },
+    } catch (err) {
+      throw outputError(path, err);
+    }
+  };
+  const handle: FileHandle = await open(path, 'w').catch((err: unknown) => {
+    throw outputError(path, err);
+  });
+  await append(
+    handle,
+    `${JSON.stringify({ fingerprint, format: 1 })}\n${from.rows > 0 ? `${JSON.stringify(from)}\n` : ''}`,
+  ).catch(async (err: unknown) => {
+    await handle.close();
+    throw err;
+  });
+  return {
+    commit: (checkpoint) => append(handle, `${JSON.stringify(checkpoint)}\n`),
     close: () => handle.close(),
     async remove() {
       await handle.close().catch(() => undefined);

@@ -4,7 +4,8 @@
  * CSV source gives them. A later object's value for each column becomes its cell text (strings as they are,
  * null or a missing key as empty, numbers and booleans as JSON, objects as JSON text); keys the first object
  * did not have are not columns and are dropped. A line that is not a JSON object is a reject, not an error of
- * the run: it travels with the reason in `error` and the line's text as its only value.
+ * the run: it travels with the reason in `error` and the line's text as its only value; so does a line that is
+ * not valid UTF-8.
  */
 import { Transform, type TransformCallback } from 'node:stream';
 import { StringDecoder } from 'node:string_decoder';
@@ -13,7 +14,9 @@ import type { SourceRecord } from '../types.js';
 
 function cell(value: unknown): string {
   if (value === null || value === undefined) return '';
-  return typeof value === 'string' ? value : JSON.stringify(value);
+  if (typeof value === 'string') return value;
+  // String, not JSON.stringify, for numbers: a literal too large for a double (1e400) reads as Infinity, not null.
+  return typeof value === 'number' ? String(value) : JSON.stringify(value);
 }
 
 export class JsonlParser extends Transform {
@@ -50,6 +53,9 @@ export class JsonlParser extends Transform {
     let line = text.endsWith('\r') ? text.slice(0, -1) : text;
     if (this.#line === 1 && line.startsWith('\uFEFF')) line = line.slice(1);
     if (line.trim() === '') return undefined;
+    // The decoder turns bytes that are not UTF-8 into U+FFFD: the text would not be the input's.
+    if (line.includes('\uFFFD'))
+      return this.#reject(line, 'not valid UTF-8: the line holds bytes that decode as U+FFFD');
     let parsed: unknown;
     try {
       parsed = JSON.parse(line);

@@ -12,6 +12,7 @@ import { BatchInferError, ErrorCodes } from '../errors.js';
 import type { OutputFormat } from '../core/output-format.js';
 import type { RejectedRow, ScoredBatch } from '../types.js';
 import type { Checkpoint, Journal } from './journal.js';
+import { outputError } from './output-error.js';
 
 export interface ResumableWriterOptions {
   outputPartial: string;
@@ -28,6 +29,14 @@ export interface ResumableWriterOptions {
 
 /** Opens a partial file: new, or cut back to what the checkpoint says it holds. */
 async function openPartial(path: string, bytes: number, resuming: boolean): Promise<FileHandle> {
+  try {
+    return await openOrTruncate(path, bytes, resuming);
+  } catch (err) {
+    throw outputError(path, err);
+  }
+}
+
+async function openOrTruncate(path: string, bytes: number, resuming: boolean): Promise<FileHandle> {
   if (!resuming) return open(path, 'w');
   const size = await stat(path).then(
     (s) => s.size,
@@ -88,8 +97,7 @@ export class ResumableWriter extends Writable {
     const finishing = async (): Promise<void> => {
       await this.#writeHeaders();
       await this.#flushRejects(Number.POSITIVE_INFINITY);
-      await this.#out?.sync();
-      await this.#rej?.sync();
+      await this.#sync();
       await this.#close();
     };
     finishing().then(() => callback(), callback);
@@ -118,9 +126,18 @@ export class ResumableWriter extends Writable {
     if (handle === undefined || records.length === 0) return;
     const bytes = Buffer.from(stringify(records));
     // Positioned writes: a file reopened to resume is written from where its checkpoint ends, not from 0.
-    for (let done = 0; done < bytes.length;) {
-      const { bytesWritten } = await handle.write(bytes, done, bytes.length - done, this.#state[key] + done);
-      done += bytesWritten;
+    try {
+      for (let done = 0; done < bytes.length;) {
+        const { bytesWritten } = await handle.write(
+          bytes,
+          done,
+          bytes.length - done,
+          this.#state[key] + done,
+        );
+        done += bytesWritten;
+      }
+    } catch (err) {
+      throw outputError(key === 'outputBytes' ? this.#o.outputPartial : (this.#o.rejectsPartial ?? ''), err);
     }
     this.#state[key] += bytes.length;
   }
@@ -171,9 +188,17 @@ export class ResumableWriter extends Writable {
     if (Date.now() - this.#lastCommit >= this.#o.commitInterval) await this.#commit();
   }
 
+  async #sync(): Promise<void> {
+    await this.#out?.sync().catch((err: unknown) => {
+      throw outputError(this.#o.outputPartial, err);
+    });
+    await this.#rej?.sync().catch((err: unknown) => {
+      throw outputError(this.#o.rejectsPartial ?? '', err);
+    });
+  }
+
   async #commit(): Promise<void> {
-    await this.#out?.sync();
-    await this.#rej?.sync();
+    await this.#sync();
     await this.#o.journal.commit({ ...this.#state });
     this.#lastCommit = Date.now();
   }

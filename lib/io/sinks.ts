@@ -32,7 +32,9 @@ export interface RejectsWriter {
 
 /**
  * Writes rejects as they come; they are few, so the stringifier's buffer absorbs them without backpressure.
- * With several input files, a `file` column before `line` says which one a row came from.
+ * With several input files, a `file` column before `line` says which one a row came from. The rejects are not
+ * a stage of the run's pipeline: an error of their file (it cannot be created, the disk is full) is kept and
+ * thrown by `end()`, rather than crashing the process as an unheard 'error' event.
  */
 export function rejectsWriter(
   sink: Sink | undefined,
@@ -41,6 +43,11 @@ export function rejectsWriter(
 ): RejectsWriter {
   if (sink === undefined) return { write: () => undefined, end: done };
   const stringifier: Stringifier = stringify();
+  let failure: Error | undefined;
+  sink.stream.on('error', (err) => {
+    failure ??= err;
+    stringifier.destroy();
+  });
   stringifier.pipe(sink.stream);
   let headerWritten = false;
   const header = (): void => {
@@ -50,6 +57,7 @@ export function rejectsWriter(
   };
   return {
     write(row) {
+      if (failure !== undefined) return;
       header();
       // A short row is padded so `line` and `error` stay under their headers; a long row keeps its extra
       // cells (nothing of the input is dropped) and the error says how many fields it had.
@@ -61,9 +69,12 @@ export function rejectsWriter(
       stringifier.write([...values, ...(withFile ? [row.file ?? ''] : []), String(row.line), row.error]);
     },
     async end() {
-      header();
-      stringifier.end();
-      await finished(sink.stream);
+      if (failure === undefined) {
+        header();
+        stringifier.end();
+        await finished(sink.stream).catch((err: unknown) => (failure ??= err as Error));
+      }
+      if (failure !== undefined) throw failure;
     },
   };
 }

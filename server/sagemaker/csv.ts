@@ -47,6 +47,7 @@ export async function csvRows(body: Buffer, contract: ModelContract): Promise<Fl
   const rows = hasHeader ? records.slice(1) : records;
   return rows.map((row, i) => {
     const where = `Row ${i + 1} (line ${row.line})`;
+    if (row.error !== undefined) badInstance(where, row.error);
     if (row.values.length !== columns.length) {
       badInstance(
         where,
