@@ -3,7 +3,17 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'coverage/**', '.tap/**', 'node_modules/**', 'batch-infer-demo/**'] },
+  {
+    ignores: [
+      'dist/**',
+      'coverage/**',
+      '.tap/**',
+      'node_modules/**',
+      'batch-infer-demo/**',
+      'docs/api/**',
+      'tmp/**',
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.strictTypeChecked,
   {

@@ -29,8 +29,33 @@ export {
   listModels,
   listVersions,
   BUNDLED_MODELS_DIR,
+  readModelConfig,
+  parseModelConfig,
+  selectVersions,
   type ModelVersionFiles,
+  type ModelConfig,
+  type VersionPolicy,
+  type ServedVersions,
 } from './model-files.js';
+export {
+  compareModels,
+  compareOnSet,
+  comparisonMarkdown,
+  disagreementOf,
+  DEFAULT_BOOTSTRAP,
+  type BootstrapOptions,
+  type Disagreement,
+  type LabelledPredictions,
+  type MetricDelta,
+  type ModelComparison,
+  type SetComparison,
+} from './core/compare.js';
+export {
+  compareVersions,
+  evaluateScoredCsv,
+  readScoredCsv,
+  type CompareVersionsOptions,
+} from './evaluate.js';
 export {
   computeFeatures,
   requiredColumns,

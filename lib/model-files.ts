@@ -1,6 +1,8 @@
 /**
  * Reads a Triton-style model repository from disk: `<repo>/<model>/<version>/model.onnx` + `model.json`,
- * versions being positive integers. Shared by the server (which loads sessions) and the in-process scorer.
+ * versions being positive integers, and an optional per-model `<repo>/<model>/config.json` whose version
+ * policy says which versions are served and which one answers when a request names none. Shared by the server
+ * (which loads sessions) and the in-process scorer, so both pick the same default version.
  */
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -56,14 +58,173 @@ export async function listVersions(repo: string, name: string): Promise<number[]
     .sort((a, b) => a - b);
 }
 
-/** Reads and validates one version's model.json; `version` defaults to the latest. */
+/**
+ * Which versions of a model are served, as Triton's `version_policy`: all of them, the `latest` n, or a
+ * `specific` list.
+ */
+export type VersionPolicy =
+  | { all: Record<string, never> }
+  | { latest: { num_versions: number } }
+  | { specific: { versions: number[] } };
+
+/**
+ * A model's `config.json` (every field optional), or the config a repository `load` request overrides it with.
+ * @example { "version_policy": { "specific": { "versions": [1, 2] } }, "default_version": 1 }
+ */
+export interface ModelConfig {
+  /**
+   * The versions served.
+   * @default { "all": {} } — every version directory (Triton's own default is the latest one only)
+   */
+  version_policy?: VersionPolicy;
+  /**
+   * The version that answers requests naming none; one of the served versions. A batch-infer extension: in
+   * Triton the latest served version always answers, so serving a challenger would make it the default.
+   * @default the latest served version
+   */
+  default_version?: number;
+}
+
+/** The versions a config serves out of those on disk, and the default one. */
+export interface ServedVersions {
+  versions: number[];
+  defaultVersion: number;
+}
+
+function isObject(x: unknown): x is Record<string, unknown> {
+  return typeof x === 'object' && x !== null && !Array.isArray(x);
+}
+
+function isVersion(x: unknown): x is number {
+  return typeof x === 'number' && Number.isSafeInteger(x) && x >= 1;
+}
+
+function only(value: Record<string, unknown>, keys: readonly string[], where: string): void {
+  const unknown = Object.keys(value).filter((k) => !keys.includes(k));
+  if (unknown.length > 0)
+    throw new BatchInferError(
+      ErrorCodes.MODEL_CONTRACT,
+      `${where}: unknown key ${show(unknown[0])} (known: ${keys.join(', ')})`,
+    );
+}
+
+function parsePolicy(value: unknown, where: string): VersionPolicy {
+  const bad = (expected: string): never => {
+    throw new BatchInferError(
+      ErrorCodes.MODEL_CONTRACT,
+      `${where}: \`version_policy\` must be ${expected}, got ${show(value)}`,
+    );
+  };
+  if (!isObject(value) || Object.keys(value).length !== 1)
+    return bad('one of {"all": {}}, {"latest": {"num_versions": n}}, {"specific": {"versions": [n, …]}}');
+  const [kind, body] = Object.entries(value)[0] as [string, unknown];
+  if (kind === 'all' && isObject(body) && Object.keys(body).length === 0) return { all: {} };
+  if (kind === 'latest' && isObject(body) && isVersion(body.num_versions) && Object.keys(body).length === 1)
+    return { latest: { num_versions: body.num_versions } };
+  if (kind === 'specific' && isObject(body) && Object.keys(body).length === 1) {
+    const versions = body.versions;
+    if (Array.isArray(versions) && versions.length > 0 && versions.every(isVersion))
+      return { specific: { versions: [...new Set(versions)].sort((a, b) => a - b) } };
+  }
+  return bad('{"all": {}}, {"latest": {"num_versions": n ≥ 1}} or {"specific": {"versions": [n ≥ 1, …]}}');
+}
+
+/**
+ * Checks a parsed config.json (or a load request's config override): only `version_policy` and
+ * `default_version`, versions positive integers; anything else is BI_ERR_MODEL_CONTRACT naming `where`.
+ */
+export function parseModelConfig(value: unknown, where: string): ModelConfig {
+  if (!isObject(value))
+    throw new BatchInferError(
+      ErrorCodes.MODEL_CONTRACT,
+      `${where} must be a JSON object, got ${show(value)}`,
+    );
+  only(value, ['version_policy', 'default_version'], where);
+  const config: ModelConfig = {};
+  if (value.version_policy !== undefined) config.version_policy = parsePolicy(value.version_policy, where);
+  if (value.default_version !== undefined) {
+    if (!isVersion(value.default_version))
+      throw new BatchInferError(
+        ErrorCodes.MODEL_CONTRACT,
+        `${where}: \`default_version\` must be an integer ≥ 1, got ${show(value.default_version)}`,
+      );
+    config.default_version = value.default_version;
+  }
+  return config;
+}
+
+/** The model's config.json, or `{}` (every version served, the latest answering) when it has none. */
+export async function readModelConfig(repo: string, name: string): Promise<ModelConfig> {
+  const path = join(repo, name, 'config.json');
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (cause) {
+    if ((cause as { code?: unknown }).code === 'ENOENT') return {};
+    throw new BatchInferError(ErrorCodes.MODEL_CONTRACT, `Cannot read ${show(path)}`, {
+      cause,
+      context: { model: name },
+    });
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (cause) {
+    throw new BatchInferError(ErrorCodes.MODEL_CONTRACT, `${show(path)} is not valid JSON`, {
+      cause,
+      context: { model: name },
+    });
+  }
+  return parseModelConfig(parsed, show(path));
+}
+
+/**
+ * Applies a config to the versions on disk (ascending). A policy naming a version that is not on disk, or a
+ * default version the policy does not serve, is BI_ERR_MODEL_CONTRACT: a typo must not serve something else.
+ */
+export function selectVersions(name: string, config: ModelConfig, onDisk: readonly number[]): ServedVersions {
+  const fail = (message: string): never => {
+    throw new BatchInferError(ErrorCodes.MODEL_CONTRACT, `Model ${show(name)}: ${message}`, {
+      context: { model: name },
+    });
+  };
+  if (onDisk.length === 0)
+    throw new BatchInferError(ErrorCodes.MODEL_NOT_FOUND, `Model ${show(name)} has no version directories`, {
+      context: { model: name },
+    });
+  const policy = config.version_policy ?? { all: {} };
+  let versions: number[];
+  if ('specific' in policy) {
+    const missing = policy.specific.versions.filter((v) => !onDisk.includes(v));
+    if (missing.length > 0)
+      fail(
+        `version_policy names version(s) ${missing.join(', ')}, not in the repository (${onDisk.join(', ')})`,
+      );
+    versions = [...policy.specific.versions];
+  } else if ('latest' in policy) versions = onDisk.slice(-policy.latest.num_versions);
+  else versions = [...onDisk];
+  const defaultVersion = config.default_version ?? versions[versions.length - 1];
+  if (defaultVersion === undefined) return fail('version_policy selects no version');
+  if (!versions.includes(defaultVersion))
+    fail(`default_version ${defaultVersion} is not one of the served versions (${versions.join(', ')})`);
+  return { versions, defaultVersion };
+}
+
+/**
+ * Reads and validates one version's model.json. `version` defaults to the model's default version (its
+ * config.json's version policy); a version named explicitly may be any version directory.
+ */
 export async function readModelVersion(
   repo: string,
   name: string,
   version?: number,
 ): Promise<ModelVersionFiles> {
   const versions = await listVersions(repo, name);
-  const chosen = version ?? versions[versions.length - 1];
+  const chosen =
+    version ??
+    (versions.length === 0
+      ? undefined
+      : selectVersions(name, await readModelConfig(repo, name), versions).defaultVersion);
   if (chosen === undefined || !versions.includes(chosen)) {
     const what = version === undefined ? 'has no version directories' : `has no version ${version}`;
     throw new BatchInferError(ErrorCodes.MODEL_NOT_FOUND, `Model ${show(name)} ${what} in ${show(repo)}`, {

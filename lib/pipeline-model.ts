@@ -1,11 +1,14 @@
 /**
  * The model side of a run: the contract (from the server's metadata, or the local repository), the protocol
- * (the user's, else chosen from the server's metadata) and the scorer that speaks it.
+ * (the user's, else chosen from the server's metadata) and the scorer that speaks it — for a champion/challenger
+ * run, a shadow scorer over the champion and the challenger version, which must share the champion's contract.
  */
+import { BatchInferError, ErrorCodes, show } from './errors.js';
 import type { ModelContract } from './core/model-contract.js';
 import { createHttpScorer, type HttpScorerOptions } from './adapters/http-scorer.js';
 import { createLocalScorer } from './adapters/local-scorer.js';
 import { createCodec, defaultProtocol, serverMetadata, type HttpProtocol } from './adapters/protocols.js';
+import { createShadowScorer } from './adapters/shadow-scorer.js';
 import type { BatchScorer } from './adapters/types.js';
 import { readModelVersion } from './model-files.js';
 import { fetchContract } from './model-source.js';
@@ -15,25 +18,67 @@ export interface ResolvedModel {
   contract: ModelContract;
   version: number | undefined;
   protocol: Protocol;
+  /** The champion's scorer, or for a champion/challenger run the shadow scorer over both. */
   scorer: BatchScorer;
+  /** The challenger's version, in a champion/challenger run. */
+  challenger: { version: number } | undefined;
 }
 
 /** Per-request callbacks of an HTTP scorer (the run's metrics). */
 export type RequestHooks = Pick<HttpScorerOptions, 'onAttempt' | 'onRetry'>;
 
-export async function resolveModel(
-  o: ResolvedPipelineOptions,
-  hooks: RequestHooks = {},
-): Promise<ResolvedModel> {
-  if (o.protocol === 'local' || o.url === undefined) {
-    const files = await readModelVersion(o.models, o.model, o.modelVersion);
+/**
+ * A challenger scores the champion's features and its probabilities are read with the champion's labels, so it
+ * must have the same feature spec (standardization included), input and labels.
+ */
+function checkChallenger(champion: ModelContract, challenger: ModelContract, version: number): void {
+  const same = (a: unknown, b: unknown): boolean => JSON.stringify(a) === JSON.stringify(b);
+  const differs = [
+    same(champion.features, challenger.features) ? undefined : 'feature spec',
+    same(champion.inputs, challenger.inputs) ? undefined : 'inputs',
+    same(champion.labels, challenger.labels) ? undefined : 'labels',
+  ].filter((d) => d !== undefined);
+  if (differs.length > 0) {
+    throw new BatchInferError(
+      ErrorCodes.MODEL_CONTRACT,
+      `Version ${version} of model ${show(champion.name)} cannot be the challenger: it differs from the champion in its ${differs.join(', ')}`,
+      { context: { model: champion.name } },
+    );
+  }
+}
+
+async function resolveLocal(o: ResolvedPipelineOptions): Promise<ResolvedModel> {
+  const files = await readModelVersion(o.models, o.model, o.modelVersion);
+  const scorer = await createLocalScorer(files);
+  if (o.shadowVersion === undefined)
     return {
       contract: files.contract,
       version: files.version,
       protocol: 'local',
-      scorer: await createLocalScorer(files),
+      scorer,
+      challenger: undefined,
     };
+  try {
+    const challenger = await readModelVersion(o.models, o.model, o.shadowVersion);
+    checkChallenger(files.contract, challenger.contract, o.shadowVersion);
+    return {
+      contract: files.contract,
+      version: files.version,
+      protocol: 'local',
+      scorer: createShadowScorer(scorer, await createLocalScorer(challenger)),
+      challenger: { version: o.shadowVersion },
+    };
+  } catch (err) {
+    await scorer.close();
+    throw err;
   }
+}
+
+export async function resolveModel(
+  o: ResolvedPipelineOptions,
+  hooks: RequestHooks = {},
+): Promise<ResolvedModel> {
+  if (o.protocol === 'local' || o.url === undefined) return resolveLocal(o);
   const url = o.url;
   const metadata = await serverMetadata(url, o.signal);
   const protocol: HttpProtocol = o.protocol ?? defaultProtocol(metadata);
@@ -43,18 +88,31 @@ export async function resolveModel(
     metadata === undefined && (protocol === 'vertex' || protocol === 'sagemaker')
       ? await readModelVersion(o.models, o.model, o.modelVersion)
       : await fetchContract(url, o.model, o.modelVersion, o.signal);
-  return {
-    contract,
-    version,
-    protocol,
-    scorer: createHttpScorer({
+  const scorerFor = (c: ModelContract, v: number | undefined): BatchScorer =>
+    createHttpScorer({
       url,
-      codec: createCodec(protocol, contract, o.modelVersion, o.predictRoute),
-      width: contract.features.length,
+      codec: createCodec(protocol, c, v, o.predictRoute),
+      width: c.features.length,
       connections: o.concurrency,
       timeoutMs: o.timeout,
       retries: o.retries,
       ...hooks,
-    }),
-  };
+    });
+  const champion = scorerFor(contract, o.modelVersion);
+  if (o.shadowVersion === undefined)
+    return { contract, version, protocol, scorer: champion, challenger: undefined };
+  try {
+    const challenger = await fetchContract(url, o.model, o.shadowVersion, o.signal);
+    checkChallenger(contract, challenger.contract, o.shadowVersion);
+    return {
+      contract,
+      version,
+      protocol,
+      scorer: createShadowScorer(champion, scorerFor(challenger.contract, o.shadowVersion)),
+      challenger: { version: o.shadowVersion },
+    };
+  } catch (err) {
+    await champion.close();
+    throw err;
+  }
 }

@@ -65,9 +65,19 @@ export interface PipelineOptions {
   model?: string;
   /**
    * Model version.
-   * @default the latest
+   * @default the model's default version: its config.json's `default_version`, else the latest (on a server,
+   * the version that answers requests naming none)
    */
   modelVersion?: number;
+  /**
+   * Champion/challenger run: also score every batch with this version of the same model, which must take the
+   * same input (feature spec) and give the same labels. The output keeps the champion's columns and adds
+   * `challenger_prediction` and `challenger_probability_<label>`; the summary's `shadow` holds how often the two
+   * disagree, per label. Over HTTP it needs a V2 protocol (requests name the version); not with `resume`.
+   * @default none
+   * @example 2
+   */
+  shadowVersion?: number;
   /**
    * Model server base URL, e.g. `http://127.0.0.1:8080`. Without it the model runs in process.
    * @default undefined
@@ -190,6 +200,7 @@ export interface ResolvedPipelineOptions {
   readonly columns: readonly string[] | undefined;
   readonly model: string;
   readonly modelVersion: number | undefined;
+  readonly shadowVersion: number | undefined;
   readonly url: string | undefined;
   readonly models: string;
   /** undefined: chosen from the server's metadata when the run starts. */
@@ -222,6 +233,7 @@ const KNOWN = [
   'columns',
   'model',
   'modelVersion',
+  'shadowVersion',
   'url',
   'models',
   'protocol',
@@ -348,6 +360,31 @@ function callbackOption(name: string, value: unknown): ((...args: never[]) => un
   return value as (...args: never[]) => unknown;
 }
 
+/** A challenger version; its output columns are not something a resumed run's journal knows how to write. */
+function shadowVersionOption(
+  value: unknown,
+  protocol: Protocol | undefined,
+  resume: unknown,
+): number | undefined {
+  if (value === undefined) return undefined;
+  const version = integerOption('shadowVersion', value, 1, 1);
+  if (protocol === 'vertex' || protocol === 'sagemaker')
+    throw new BatchInferError(
+      ErrorCodes.INVALID_OPTION,
+      `Option \`shadowVersion\` needs a protocol whose requests name the model version (v2-json, v2-binary or local), not ${show(protocol)}`,
+      { context: { option: 'shadowVersion' } },
+    );
+  if (resume === true)
+    throw new BatchInferError(
+      ErrorCodes.INVALID_OPTION,
+      'Option `shadowVersion` cannot be combined with `resume`',
+      {
+        context: { option: 'shadowVersion' },
+      },
+    );
+  return version;
+}
+
 function defaultRejects(output: string | Writable): string | undefined {
   if (typeof output !== 'string' || output === '-') return undefined;
   return output.replace(/(\.csv)?$/i, '.rejects.csv');
@@ -373,6 +410,7 @@ export function normalizePipelineOptions(options: PipelineOptions): ResolvedPipe
     invalid('output', 'a directory for the shard parts', target);
   const output = shard === undefined ? target : join(target as string, partName(shard));
   const model = stringOption('model', options.model, 'weather');
+  const shadowVersion = shadowVersionOption(options.shadowVersion, protocol, options.resume);
   return Object.freeze({
     input: inputOption(options.input),
     inputFormat:
@@ -390,6 +428,7 @@ export function normalizePipelineOptions(options: PipelineOptions): ResolvedPipe
       options.modelVersion === undefined
         ? undefined
         : integerOption('modelVersion', options.modelVersion, 1, 1),
+    shadowVersion,
     url,
     models: stringOption('models', options.models, BUNDLED_MODELS_DIR),
     protocol,

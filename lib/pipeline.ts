@@ -12,10 +12,13 @@ import { finished, pipeline } from 'node:stream/promises';
 import type { Readable } from 'node:stream';
 import { stringify } from 'csv-stringify';
 import { BatchInferError, ErrorCodes, isBatchInferError } from './errors.js';
+import type { Disagreement } from './core/compare.js';
 import type { DriftReport } from './core/drift.js';
 import type { Alert } from './core/trends.js';
 import { finishRun } from './monitoring/finish-run.js';
 import { PredictionTap } from './monitoring/prediction-tap.js';
+import { ShadowPostprocessor } from './monitoring/shadow-output.js';
+import { ShadowTap } from './monitoring/shadow-tap.js';
 import type { QualityReport, RunOutcome } from './monitoring/run-record.js';
 import { RunStats } from './monitoring/run-stats.js';
 import { fingerprint } from './core/fingerprint.js';
@@ -55,6 +58,11 @@ export interface RunSummary {
   rejects: string | null;
   /** The run summary JSON written beside the output, if any. */
   summary: string | null;
+  /**
+   * A champion/challenger run's challenger (option `shadowVersion`) and how often its prediction differed from
+   * the champion's, overall and per label the champion predicted; null for a plain run.
+   */
+  shadow: ({ version: number } & Disagreement) | null;
   /**
    * sha256 of the settings that decide the output's bytes: inputs, input format, kept columns, model name,
    * version and contract, batch size, reject ratio. Transport settings (url, protocol, concurrency, timeout,
@@ -98,6 +106,8 @@ function configOf(
     columns: o.columns ?? null,
     model: model.contract.name,
     model_version: model.version ?? null,
+    // Only when set, so that plain runs keep the fingerprints (and resume journals) they always had.
+    ...(model.challenger === undefined ? {} : { shadow_version: model.challenger.version }),
     contract: fingerprint(model.contract),
     batch_size: o.batchSize,
     max_reject_ratio: o.maxRejectRatio,
@@ -173,6 +183,8 @@ interface RunSink {
 interface Stages {
   preprocessor: Preprocessor;
   modelScorer: ModelScorer;
+  /** In a champion/challenger run: splits the two models' probabilities and counts disagreement. */
+  shadowTap: ShadowTap | undefined;
 }
 
 function plainSink(
@@ -185,13 +197,14 @@ function plainSink(
   const output = openSink(o.output);
   const rejectsSink = o.rejects === undefined ? undefined : openSink(o.rejects);
   const rejects = rejectsWriter(rejectsSink, () => s().preprocessor.columns, withFile);
+  const format = {
+    labels,
+    inputColumns: () => s().preprocessor.columns,
+    ...(o.columns === undefined ? {} : { keepColumns: o.columns }),
+  };
   return {
     stages: [
-      new Postprocessor({
-        labels,
-        inputColumns: () => s().preprocessor.columns,
-        ...(o.columns === undefined ? {} : { keepColumns: o.columns }),
-      }),
+      stages.shadowTap === undefined ? new Postprocessor(format) : new ShadowPostprocessor(format),
       stringify(),
       output.stream,
     ],
@@ -343,8 +356,9 @@ async function scoreRun(
       ...(from === undefined ? {} : { skipRows: from.rows }),
     }),
     modelScorer: new ModelScorer({ scorer, concurrency: o.concurrency, onReject: (row) => rejectTo(row) }),
+    shadowTap: model.challenger === undefined ? undefined : new ShadowTap(contract.labels),
   };
-  const { preprocessor, modelScorer } = stages;
+  const { preprocessor, modelScorer, shadowTap } = stages;
   let sink: RunSink;
   try {
     sink =
@@ -389,6 +403,7 @@ async function scoreRun(
         preprocessor,
         new Batcher({ batchSize: o.batchSize }),
         modelScorer,
+        ...(shadowTap === undefined ? [] : [shadowTap]),
         ...(drift === undefined
           ? []
           : [new PredictionTap(contract.labels.length, (label) => drift.addPrediction(label))]),
@@ -432,6 +447,10 @@ async function scoreRun(
     output: typeof o.output === 'string' ? (o.output === '-' ? '<stdout>' : o.output) : '<stream>',
     rejects: o.rejects === undefined ? null : typeof o.rejects === 'string' ? o.rejects : '<stream>',
     summary: o.summary ?? null,
+    shadow:
+      model.challenger === undefined || shadowTap === undefined
+        ? null
+        : { version: model.challenger.version, ...shadowTap.disagreement() },
     config_fingerprint: configFingerprint,
   };
   return { summary, config };

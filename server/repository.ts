@@ -1,6 +1,9 @@
 /**
- * The models a server serves, from a Triton-style repository directory; every version of a model is served,
- * and the latest answers when a request names none (Triton's default version policy).
+ * The models a server serves, from a Triton-style repository directory. Which versions of a model are served,
+ * and which one answers when a request names none, is its `config.json` (lib/model-files.ts): by default every
+ * version, the latest answering; `{"version_policy": {"specific": {"versions": [1]}}}` keeps a newer version
+ * on disk out of service until it is promoted. A `load` may override the config for that load, as Triton's
+ * `{"parameters": {"config": "<json>"}}` does: that is how a challenger is staged and promoted at run time.
  *
  * Loading is per model and all-or-nothing: every version is read and loaded into the worker pool first, and
  * only if all succeed do the new versions replace the old ones, in one synchronous swap. So a failed (re)load
@@ -13,7 +16,14 @@ import { readFile } from 'node:fs/promises';
 import type { Logger } from 'pino';
 import { BatchInferError, ErrorCodes, show } from '../lib/errors.js';
 import type { ModelContract } from '../lib/core/model-contract.js';
-import { listModels, listVersions, readModelVersion } from '../lib/model-files.js';
+import {
+  listModels,
+  listVersions,
+  readModelConfig,
+  readModelVersion,
+  selectVersions,
+  type ModelConfig,
+} from '../lib/model-files.js';
 import { PoolEngine } from './inference/pool-engine.js';
 import type { InferenceEngine } from './inference/types.js';
 import { WorkerPool } from './inference/worker-pool.js';
@@ -82,6 +92,10 @@ export class ModelRepository {
   readonly #logger: Logger | undefined;
   readonly #pool: WorkerPool;
   readonly #models = new Map<string, Map<number, ServedVersion>>();
+  /** Per served model, the version answering requests that name none; swapped together with #models. */
+  readonly #defaults = new Map<string, number>();
+  /** The config override of a model's last successful load, if it had one: the index lists what it selects. */
+  readonly #overrides = new Map<string, ModelConfig>();
   /** Why a model is not (fully) served: its last load failed, or it was unloaded. */
   readonly #unavailable = new Map<string, string>();
   /** Per model, the load or unload in progress, so two never interleave. */
@@ -125,7 +139,15 @@ export class ModelRepository {
     return [...(this.#models.get(name)?.keys() ?? [])].sort((a, b) => a - b);
   }
 
-  /** The model version a request names (a string from the URL), or the latest; 404-coded error otherwise. */
+  /** The version answering requests to `name` that name none, when the model is served. */
+  defaultVersion(name: string): number | undefined {
+    return this.#defaults.get(name);
+  }
+
+  /**
+   * The model version a request names (a string from the URL), or the default version (config.json's
+   * `default_version`, else the latest served); 404-coded error otherwise.
+   */
   get(name: string, version?: string): ServedModel {
     const versions = this.#models.get(name);
     if (versions === undefined) {
@@ -133,10 +155,7 @@ export class ModelRepository {
         context: { model: name },
       });
     }
-    if (version === undefined) {
-      const latest = Math.max(...versions.keys());
-      return versions.get(latest) as ServedModel;
-    }
+    if (version === undefined) return versions.get(this.#defaults.get(name) as number) as ServedModel;
     const model = /^[1-9]\d*$/.test(version) ? versions.get(Number(version)) : undefined;
     if (model === undefined) {
       throw new BatchInferError(
@@ -151,10 +170,12 @@ export class ModelRepository {
   }
 
   /**
-   * (Re)loads every version of a model from the directory. Nothing changes unless all versions load; then the
-   * new versions are served at once and the replaced ones drain in the background.
+   * (Re)loads a model from the directory: the versions its config.json selects, or those `override` selects
+   * (for this load only: the next load without one reads config.json again, as in Triton). Nothing changes
+   * unless all of them load; then they are served at once, with the new default version, and the replaced
+   * ones drain in the background.
    */
-  load(name: string): Promise<void> {
+  load(name: string, override?: ModelConfig): Promise<void> {
     if (!MODEL_NAME.test(name)) {
       return Promise.reject(
         new BatchInferError(ErrorCodes.BAD_REQUEST, `Invalid model name ${show(name)}`, {
@@ -163,15 +184,17 @@ export class ModelRepository {
       );
     }
     return this.#exclusive(name, async () => {
-      let loaded: Map<number, Loaded>;
+      let loaded: { versions: Map<number, Loaded>; defaultVersion: number };
       try {
-        loaded = await this.#loadVersions(name);
+        loaded = await this.#loadVersions(name, override ?? (await readModelConfig(this.dir, name)));
       } catch (err) {
         this.#unavailable.set(name, (err as Error).message);
         throw err;
       }
       this.#unavailable.delete(name);
-      this.#swap(name, loaded);
+      if (override === undefined) this.#overrides.delete(name);
+      else this.#overrides.set(name, override);
+      this.#swap(name, loaded.versions, loaded.defaultVersion);
     });
   }
 
@@ -183,22 +206,22 @@ export class ModelRepository {
           context: { model: name },
         });
       }
-      this.#swap(name, new Map());
+      this.#swap(name, new Map(), undefined);
       this.#unavailable.set(name, 'unloaded');
     });
   }
 
-  /** Every model version in the directory or being served, with its state; `ready` keeps only READY ones. */
+  /**
+   * Every model version being served or selected by its version policy, with its state; `ready` keeps only
+   * READY ones. A version directory the policy leaves out is not listed, as in Triton.
+   */
   async index(ready = false): Promise<IndexEntry[]> {
     const names = new Set(this.#models.keys());
     for (const name of await listModels(this.dir).catch((): string[] => [])) names.add(name);
     const entries: IndexEntry[] = [];
     for (const name of [...names].sort()) {
       const served = this.#models.get(name) ?? new Map<number, ServedVersion>();
-      const versions = new Set([
-        ...served.keys(),
-        ...(await listVersions(this.dir, name).catch((): number[] => [])),
-      ]);
+      const versions = new Set([...served.keys(), ...(await this.#selected(name))]);
       const reason = this.#unavailable.get(name) ?? 'not loaded';
       if (versions.size === 0) entries.push({ name, state: 'UNAVAILABLE', reason: 'no version directories' });
       for (const version of [...versions].sort((a, b) => a - b)) {
@@ -221,26 +244,35 @@ export class ModelRepository {
     await this.#pool.close();
   }
 
-  async #loadVersions(name: string): Promise<Map<number, Loaded>> {
+  /**
+   * The versions on disk the model's config in effect selects (the override of its last successful load, else
+   * config.json); all of them when that config cannot be applied, so that the index shows them with the load's
+   * failure as their reason.
+   */
+  async #selected(name: string): Promise<number[]> {
+    const onDisk = await listVersions(this.dir, name).catch((): number[] => []);
+    try {
+      const config = this.#overrides.get(name) ?? (await readModelConfig(this.dir, name));
+      return selectVersions(name, config, onDisk).versions;
+    } catch {
+      return onDisk;
+    }
+  }
+
+  async #loadVersions(
+    name: string,
+    config: ModelConfig,
+  ): Promise<{ versions: Map<number, Loaded>; defaultVersion: number }> {
+    const selected = selectVersions(name, config, await listVersions(this.dir, name));
     const loaded = new Map<number, Loaded>();
     try {
-      const versions = await listVersions(this.dir, name);
-      if (versions.length === 0) {
-        throw new BatchInferError(
-          ErrorCodes.MODEL_NOT_FOUND,
-          `Model ${show(name)} has no version directories`,
-          {
-            context: { model: name },
-          },
-        );
-      }
-      for (const version of versions) loaded.set(version, await this.#loadVersion(name, version));
+      for (const version of selected.versions) loaded.set(version, await this.#loadVersion(name, version));
     } catch (err) {
       // Undo the versions that did load: they were never served.
       await Promise.all([...loaded.values()].map((l) => l.engine.close()));
       throw err;
     }
-    return loaded;
+    return { versions: loaded, defaultVersion: selected.defaultVersion };
   }
 
   async #loadVersion(name: string, version: number): Promise<Loaded> {
@@ -285,8 +317,11 @@ export class ModelRepository {
     return { contract: files.contract, engine, sha256: createHash('sha256').update(onnx).digest('hex') };
   }
 
-  /** Serves `loaded` as the model's versions in one step; replaced and removed versions drain and close. */
-  #swap(name: string, loaded: Map<number, Loaded>): void {
+  /**
+   * Serves `loaded` as the model's versions, with `defaultVersion` answering unversioned requests, in one
+   * synchronous step; replaced and removed versions drain and close.
+   */
+  #swap(name: string, loaded: Map<number, Loaded>, defaultVersion: number | undefined): void {
     const previous = this.#models.get(name) ?? new Map<number, ServedVersion>();
     const next = new Map<number, ServedVersion>();
     for (const [version, current] of loaded) {
@@ -309,8 +344,13 @@ export class ModelRepository {
       served.current = undefined;
       void this.#retire(name, version, old);
     }
-    if (next.size > 0) this.#models.set(name, next);
-    else this.#models.delete(name);
+    if (next.size > 0 && defaultVersion !== undefined) {
+      this.#models.set(name, next);
+      this.#defaults.set(name, defaultVersion);
+    } else {
+      this.#models.delete(name);
+      this.#defaults.delete(name);
+    }
   }
 
   /** Drains an engine that no longer takes requests and releases its sessions, in the background. */

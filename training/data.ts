@@ -14,7 +14,9 @@ export const WEATHER_TARGET = 'weather';
 export const WEATHER_DATA = 'vega-datasets/data/weather.csv';
 export const TRAIN_SELECTION = 'Seattle, date < 2015-01-01';
 
-type Row = Record<string, string>;
+/** One record of weather.csv: `location,date,precipitation,temp_max,temp_min,wind,weather`. */
+export type WeatherRow = Record<string, string>;
+type Row = WeatherRow;
 
 const DOY_PERIOD = 365.25;
 const FEATURES: readonly { name: string; column: string; transform: FeatureTransform }[] = [
@@ -50,7 +52,8 @@ export function weatherCsvPath(): string {
   return join(dirname(main), '..', 'data', 'weather.csv');
 }
 
-function labelledSet(specs: readonly FeatureSpec[], rows: readonly Row[]): LabelledSet {
+/** The rows' features under `specs` (standardized and raw) and their label indices. */
+export function labelledSet(specs: readonly FeatureSpec[], rows: readonly Row[]): LabelledSet {
   const width = specs.length;
   const set: LabelledSet = {
     rows: rows.length,
@@ -72,14 +75,29 @@ function labelledSet(specs: readonly FeatureSpec[], rows: readonly Row[]): Label
   return set;
 }
 
-function column(set: LabelledSet, j: number, width: number): Float64Array {
+/** Every record of weather.csv, in file order (by location, then date). */
+export function readWeatherRows(file = weatherCsvPath()): WeatherRow[] {
+  return parse<Row>(readFileSync(file, 'utf8'), { columns: true });
+}
+
+/** Rows dated before 2015: what models may train on. */
+export function before2015(r: WeatherRow): boolean {
+  return (r.date ?? '') < '2015-01-01';
+}
+
+/** Rows dated in 2015: the held-out evaluation year. */
+export function in2015(r: WeatherRow): boolean {
+  return (r.date ?? '') >= '2015-01-01' && (r.date ?? '') < '2016-01-01';
+}
+
+/** The raw values of feature `j` across a set. */
+export function column(set: LabelledSet, j: number, width: number): Float64Array {
   return Float64Array.from({ length: set.rows }, (_, i) => set.raw[i * width + j] as number);
 }
 
 export function loadWeatherData(file = weatherCsvPath()): WeatherData {
-  const rows = parse<Row>(readFileSync(file, 'utf8'), { columns: true });
-  const train = rows.filter((r) => r.location === 'Seattle' && (r.date ?? '') < '2015-01-01');
-  const in2015 = (r: Row): boolean => (r.date ?? '') >= '2015-01-01' && (r.date ?? '') < '2016-01-01';
+  const rows = readWeatherRows(file);
+  const train = rows.filter((r) => r.location === 'Seattle' && before2015(r));
 
   // Raw values do not depend on standardization, so an identity spec yields them for fitting mean and std.
   const identity = FEATURES.map((f) => ({ ...f, standardize: { mean: 0, std: 1 } }));

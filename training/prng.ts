@@ -1,11 +1,2 @@
-/** mulberry32: a small, fast, seeded PRNG returning floats in [0, 1) — reproducible where Math.random is not. */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** The seeded PRNG training and benchmarks draw from: one implementation, in lib/core. */
+export { mulberry32 } from '../lib/core/prng.js';

@@ -6,8 +6,8 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
-import { InferenceSession, Tensor } from 'onnxruntime-node';
-import { argmaxRow, classificationReport, type ClassificationReport } from '../lib/core/metrics.js';
+import { InferenceSession } from 'onnxruntime-node';
+import { classificationReport, type ClassificationReport } from '../lib/core/metrics.js';
 import { validateContract, type ModelContract } from '../lib/core/model-contract.js';
 import { labelShares } from '../lib/core/profile.js';
 import {
@@ -18,11 +18,20 @@ import {
   WEATHER_TARGET,
   type LabelledSet,
 } from './data.js';
-import { exportMlpToOnnx, INPUT_NAME, OUTPUT_NAME, type DenseWeights } from './onnx-export.js';
+import {
+  argmaxAll,
+  denseWeights,
+  HIDDEN_UNITS,
+  mlpLayers,
+  permutation,
+  predictOnnx,
+  round6,
+  useCpuBackend,
+} from './mlp.js';
+import { exportMlpToOnnx, INPUT_NAME, OUTPUT_NAME } from './onnx-export.js';
 import { mulberry32 } from './prng.js';
 
 const SEED = 20150101;
-const HIDDEN_UNITS = 32;
 // Chosen by training on Seattle 2012–13 and validating on Seattle 2014, over several seeds.
 const EPOCHS = 150;
 const BATCH_SIZE = 128;
@@ -35,17 +44,6 @@ export interface TrainedWeatherModel {
   onnx: Uint8Array;
   contract: ModelContract;
   metrics: Record<EvalSetName, ClassificationReport>;
-}
-
-function permutation(n: number, random: () => number): Int32Array {
-  const order = Int32Array.from({ length: n }, (_, i) => i);
-  for (let i = n - 1; i > 0; i--) {
-    const j = Math.floor(random() * (i + 1));
-    const tmp = order[i] as number;
-    order[i] = order[j] as number;
-    order[j] = tmp;
-  }
-  return order;
 }
 
 function buildModel(inputs: number, classes: number): tf.Sequential {
@@ -86,58 +84,19 @@ async function fit(model: tf.Sequential, set: LabelledSet, width: number): Promi
   tf.dispose([x, y]);
 }
 
-function denseWeights(layer: tf.layers.Layer): DenseWeights {
-  const [kernel, bias] = layer.getWeights();
-  if (kernel === undefined || bias === undefined)
-    throw new Error(`layer ${layer.name} has no kernel and bias`);
-  return {
-    kernel: kernel.dataSync<'float32'>(),
-    bias: bias.dataSync<'float32'>(),
-    inputs: kernel.size / bias.size,
-    units: bias.size,
-  };
-}
-
-/** Class probabilities (rows × labels, row-major) from an ONNX session over a standardized feature matrix. */
-async function predictOnnx(
-  session: InferenceSession,
-  features: Float32Array,
-  rows: number,
-): Promise<Float32Array> {
-  const width = features.length / rows;
-  const result = await session.run({ [INPUT_NAME]: new Tensor('float32', features, [rows, width]) });
-  const output = result[OUTPUT_NAME];
-  if (output === undefined || !(output.data instanceof Float32Array))
-    throw new Error(`model has no float32 ${OUTPUT_NAME} output`);
-  return output.data;
-}
-
-function argmaxAll(probabilities: Float32Array, rows: number): Int32Array {
-  const width = probabilities.length / rows;
-  return Int32Array.from({ length: rows }, (_, i) => argmaxRow(probabilities, i, width));
-}
-
-/** model.json keeps 6 significant digits so float noise in the last bits cannot churn the committed file. */
-function round6(x: number): number {
-  return Number(x.toPrecision(6));
-}
-
 export async function trainWeatherModel(): Promise<TrainedWeatherModel> {
-  // Prod mode only silences the banner urging tfjs-node: the pure-JS backend is a deliberate choice here.
-  tf.enableProdMode();
-  await tf.setBackend('cpu');
+  await useCpuBackend();
   const data = loadWeatherData();
   const labels = [...WEATHER_LABELS];
   const width = data.specs.length;
 
   const model = buildModel(width, labels.length);
   await fit(model, data.train, width);
-  const [hiddenLayer, outputLayer] = model.layers;
-  if (hiddenLayer === undefined || outputLayer === undefined) throw new Error('model lost its layers');
+  const layers = mlpLayers(model);
   const onnx = exportMlpToOnnx({
     name: 'weather',
-    hidden: denseWeights(hiddenLayer),
-    output: denseWeights(outputLayer),
+    hidden: denseWeights(layers.hidden),
+    output: denseWeights(layers.output),
   });
 
   const session = await InferenceSession.create(Buffer.from(onnx));

@@ -1,17 +1,19 @@
 /**
  * `batch-infer evaluate`: score a labelled file and report accuracy, macro-F1, per-class precision / recall /
- * F1, log loss and the confusion matrix — as a table, or as JSON with `--json`.
+ * F1, log loss and the confusion matrix — as a table, or as JSON with `--json`. With `--compare-version`, score
+ * each labelled file with two versions at once (a champion/challenger run) and report the comparison: deltas
+ * with paired bootstrap intervals, per-class figures and both confusions, as Markdown or JSON.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { comparisonMarkdown } from '../../lib/core/compare.js';
 import type { ClassificationReport } from '../../lib/core/metrics.js';
-import { evaluateScoredCsv } from '../../lib/evaluate.js';
+import { compareVersions, evaluateScoredCsv, modelContract } from '../../lib/evaluate.js';
 import { createPipeline } from '../../lib/pipeline.js';
-import { fetchContract } from '../../lib/model-source.js';
-import { BUNDLED_MODELS_DIR, readModelVersion } from '../../lib/model-files.js';
+import { BUNDLED_MODELS_DIR } from '../../lib/model-files.js';
 import { EXIT_OK } from './exit-codes.js';
-import { int, str, usageError, type Command } from './command.js';
+import { int, list, str, usageError, type Command } from './command.js';
 import { MODEL_FLAGS } from './model-flags.js';
 
 function table(report: ClassificationReport, labels: readonly string[]): string {
@@ -47,8 +49,10 @@ export const evaluateCommand: Command = {
     input: {
       type: 'string',
       short: 'i',
+      multiple: true,
       value: '<file>',
-      description: 'Labelled input CSV with a header row.',
+      description:
+        'Labelled input CSV with a header row. With --compare-version, repeat it to compare on several sets.',
     },
     target: {
       type: 'string',
@@ -57,23 +61,50 @@ export const evaluateCommand: Command = {
       default: "the model's target (weather)",
     },
     ...MODEL_FLAGS,
-    json: { type: 'boolean', description: 'Print the report as JSON.' },
+    'compare-version': {
+      type: 'string',
+      value: '<n>',
+      description:
+        'Also score with this version (the challenger; --model-version is the champion, required with --url) and report the comparison: deltas with 95 % paired bootstrap intervals, per-class figures and confusions, as Markdown.',
+      default: 'none',
+    },
+    json: { type: 'boolean', description: 'Print the report (or the comparison) as JSON.' },
   },
   examples: [
     'batch-infer evaluate --input labelled.csv',
     'batch-infer evaluate -i labelled.csv --url http://127.0.0.1:8080 --model weather --json | jq .accuracy',
+    'batch-infer evaluate -i new-york-2015.csv -i seattle-2015.csv --model-version 1 --compare-version 2',
   ],
   async run(values, io) {
-    const input = str(values, 'input');
-    if (input === undefined) throw usageError('--input is required (a labelled CSV file)');
+    const inputs = list(values, 'input');
+    if (inputs.length === 0) throw usageError('--input is required (a labelled CSV file)');
     const url = str(values, 'url');
     const model = str(values, 'model') ?? 'weather';
     const modelVersion = int(values, 'model-version', 1);
+    const challenger = int(values, 'compare-version', 1);
     const models = str(values, 'models') ?? BUNDLED_MODELS_DIR;
-    const contract =
-      url === undefined
-        ? (await readModelVersion(models, model, modelVersion)).contract
-        : (await fetchContract(url, model, modelVersion)).contract;
+    if (challenger !== undefined) {
+      const comparison = await compareVersions({
+        inputs,
+        model,
+        challenger,
+        models,
+        signal: io.signal,
+        ...(modelVersion === undefined ? {} : { champion: modelVersion }),
+        ...(url === undefined ? {} : { url }),
+        ...(str(values, 'target') === undefined ? {} : { target: str(values, 'target') as string }),
+      });
+      io.stdout.write(
+        values.json === true ? `${JSON.stringify(comparison, null, 2)}\n` : comparisonMarkdown(comparison),
+      );
+      return EXIT_OK;
+    }
+    const [input, ...more] = inputs as [string, ...string[]];
+    if (more.length > 0)
+      throw usageError(
+        '--input is given several times: evaluate one file, or compare sets with --compare-version',
+      );
+    const contract = await modelContract({ model, version: modelVersion, url, models, signal: io.signal });
     const target = str(values, 'target') ?? contract.target;
     if (target === undefined) throw usageError(`--target is required: model ${model} names no target column`);
     const dir = await mkdtemp(join(tmpdir(), 'batch-infer-evaluate-'));

@@ -8,6 +8,7 @@ import { commandHelp, parseCommandArgs, type CliIO, type Command } from './comma
 import { demoCommand } from './demo.js';
 import { evaluateCommand } from './evaluate.js';
 import { EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, exitCodeFor } from './exit-codes.js';
+import { promoteCommand } from './promote.js';
 import { reportCommand } from './report.js';
 import { runCommand } from './run.js';
 import { serveCommand } from './serve.js';
@@ -19,6 +20,7 @@ export const COMMANDS: readonly Command[] = [
   evaluateCommand,
   demoCommand,
   reportCommand,
+  promoteCommand,
 ];
 
 export function mainHelp(): string {

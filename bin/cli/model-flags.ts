@@ -9,7 +9,12 @@ export const MODEL_FLAGS: Readonly<Record<string, OptionSpec>> = {
     default: 'none: score in process',
   },
   model: { type: 'string', short: 'm', value: '<name>', description: 'Model name.', default: 'weather' },
-  'model-version': { type: 'string', value: '<n>', description: 'Model version.', default: 'latest' },
+  'model-version': {
+    type: 'string',
+    value: '<n>',
+    description: 'Model version.',
+    default: "the model's default version: its config.json's default_version, else the latest",
+  },
   models: {
     type: 'string',
     value: '<dir>',

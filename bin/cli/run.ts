@@ -70,6 +70,13 @@ export const runCommand: Command = {
       default: 'all',
     },
     ...MODEL_FLAGS,
+    'shadow-version': {
+      type: 'string',
+      value: '<n>',
+      description:
+        'Champion/challenger run: also score every batch with this version of the model. The output gets challenger_prediction and challenger_probability_<label> columns, the summary the disagreement rate per class.',
+      default: 'none',
+    },
     protocol: {
       type: 'string',
       value: `<${PROTOCOLS.join('|')}>`,
@@ -173,6 +180,7 @@ export const runCommand: Command = {
     'cat data.csv | batch-infer run --input - --output - > scored.csv',
     'batch-infer run -i big.csv -o scored.csv --resume   # run it again after a crash to continue',
     'batch-infer run -i data.csv -o out/scored.csv --history runs.jsonl --pushgateway http://127.0.0.1:9091',
+    'batch-infer run -i data.csv -o both.csv --url http://127.0.0.1:8080 --model-version 1 --shadow-version 2',
   ],
   async run(values, io) {
     const inputs = list(values, 'input');
@@ -201,6 +209,7 @@ export const runCommand: Command = {
       url: str(values, 'url'),
       model: str(values, 'model'),
       modelVersion: int(values, 'model-version', 1),
+      shadowVersion: int(values, 'shadow-version', 1),
       models: str(values, 'models'),
       protocol,
       predictRoute: str(values, 'predict-route'),
@@ -229,7 +238,14 @@ export const runCommand: Command = {
         io.logger.warn({ err }, `could not push metrics to the Pushgateway: ${(err as Error).message}`),
       ...Object.fromEntries(Object.entries(optional).filter(([, v]) => v !== undefined)),
     });
-    io.logger.info({ summary }, `scored ${summary.rows.scored} rows, rejected ${summary.rows.rejected}`);
+    const shadow =
+      summary.shadow === null
+        ? ''
+        : `; challenger v${summary.shadow.version} disagrees on ${(100 * summary.shadow.rate).toFixed(1)} %`;
+    io.logger.info(
+      { summary },
+      `scored ${summary.rows.scored} rows, rejected ${summary.rows.rejected}${shadow}`,
+    );
     return EXIT_OK;
   },
 };

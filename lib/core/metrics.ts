@@ -14,10 +14,16 @@ export interface ClassMetrics {
 export interface ClassificationReport {
   rows: number;
   accuracy: number;
+  /** Mean F1 over the classes present in the truth or the predictions (scikit-learn's `average='macro'`). */
   macro_f1: number;
   log_loss: number | null;
   per_class: ClassMetrics[];
   confusion: number[][];
+}
+
+/** One row's log loss: −ln p of the true class, p clipped to [1e-15, 1 − 1e-15] as scikit-learn does. */
+export function rowLogLoss(p: number): number {
+  return -Math.log(Math.min(1 - 1e-15, Math.max(1e-15, p)));
 }
 
 /** Builds the report. `probabilities`, when given, holds rows × labels.length values for log loss. */
@@ -46,16 +52,16 @@ export function classificationReport(
     const f1 = precision + recall === 0 ? 0 : (2 * precision * recall) / (precision + recall);
     return { label, precision, recall, f1, support };
   });
-  // Macro-F1 over the classes present in the truth, as scikit-learn does when labels= is not forced.
-  const present = per_class.filter((m) => m.support > 0);
+  // Macro-F1 over the classes present in the truth or the predictions: scikit-learn's f1_score(average='macro')
+  // without labels= averages over unique_labels(y_true, y_pred). A class predicted but never true counts with
+  // F1 0 (its false positives are real errors); a class in neither is left out rather than scored 0.
+  const present = per_class.filter((m, c) => m.support > 0 || confusion.some((row) => (row[c] ?? 0) > 0));
   const macro_f1 = present.length === 0 ? 0 : present.reduce((a, m) => a + m.f1, 0) / present.length;
   let log_loss: number | null = null;
   if (probabilities !== undefined) {
     let sum = 0;
-    for (let i = 0; i < truth.length; i++) {
-      const p = probabilities[i * k + (truth[i] as number)] as number;
-      sum -= Math.log(Math.min(1 - 1e-15, Math.max(1e-15, p)));
-    }
+    for (let i = 0; i < truth.length; i++)
+      sum += rowLogLoss(probabilities[i * k + (truth[i] as number)] as number);
     log_loss = truth.length === 0 ? 0 : sum / truth.length;
   }
   return {

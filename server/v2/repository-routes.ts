@@ -3,11 +3,16 @@
  * `POST /v2/repository/index`, `…/models/{m}/load`, `…/models/{m}/unload`. Loading code into a server is an
  * administrator's act, so every route wants `Authorization: Bearer <adminToken>`; without a configured token the
  * extension is switched off (403), never open.
+ *
+ * A load may carry `{"parameters": {"config": "<json>"}}`, Triton's config override, here a model config
+ * (lib/model-files.ts: `version_policy`, `default_version`) used for that load instead of config.json: staging
+ * a challenger next to the champion, promoting it, rolling back — each one atomic reload.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import Router from '@koa/router';
 import type { Context, Next } from 'koa';
 import { ErrorCodes, isBatchInferError } from '../../lib/errors.js';
+import { parseModelConfig, type ModelConfig } from '../../lib/model-files.js';
 import type { ServerContext } from '../context.js';
 import { parseJson, readBody } from '../http/body.js';
 import { HttpError } from '../http/http-error.js';
@@ -48,6 +53,35 @@ async function optionalBody(ctx: Context, limit: number): Promise<Record<string,
   return body as Record<string, unknown>;
 }
 
+/** The load request's config override, checked; undefined without one. Anything else in `parameters` is 400. */
+function configOverride(parameters: unknown): ModelConfig | undefined {
+  if (parameters === undefined) return undefined;
+  if (typeof parameters !== 'object' || parameters === null || Array.isArray(parameters))
+    throw new HttpError(400, '`parameters` must be a JSON object');
+  const unknown = Object.keys(parameters).filter((k) => k !== 'config');
+  if (unknown.length > 0) {
+    throw new HttpError(
+      400,
+      `Unsupported load parameter ${JSON.stringify(unknown[0])}: only \`config\` (a model config override) is`,
+    );
+  }
+  const { config } = parameters as { config?: unknown };
+  if (config === undefined) return undefined;
+  if (typeof config !== 'string')
+    throw new HttpError(400, '`parameters.config` must be a string holding the model config as JSON');
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(config);
+  } catch (err) {
+    throw new HttpError(400, `\`parameters.config\` is not valid JSON: ${(err as Error).message}`);
+  }
+  try {
+    return parseModelConfig(parsed, '`parameters.config`');
+  } catch (err) {
+    throw new HttpError(400, (err as Error).message);
+  }
+}
+
 export function repositoryRouter(server: ServerContext): Router {
   const router = new Router({ prefix: '/v2/repository' });
   const { repository, options } = server;
@@ -62,11 +96,9 @@ export function repositoryRouter(server: ServerContext): Router {
   router.post('/models/:model/load', guard, async (ctx) => {
     const name = ctx.params.model ?? '';
     const { parameters } = await optionalBody(ctx, options.maxBodyBytes);
-    if (typeof parameters === 'object' && parameters !== null && 'config' in parameters) {
-      throw new HttpError(400, 'Loading with `parameters.config` is not supported: edit model.json instead');
-    }
+    const override = configOverride(parameters);
     try {
-      await repository.load(name);
+      await repository.load(name, override);
     } catch (err) {
       // A model that cannot be loaded is the administrator's problem to fix, so say why (Triton answers 400).
       if (isBatchInferError(err, ErrorCodes.MODEL_CONTRACT)) {
@@ -74,7 +106,15 @@ export function repositoryRouter(server: ServerContext): Router {
       }
       throw err;
     }
-    server.logger.info({ model: name, versions: repository.versions(name) }, 'model loaded');
+    server.logger.info(
+      {
+        model: name,
+        versions: repository.versions(name),
+        default_version: repository.defaultVersion(name),
+        ...(override === undefined ? {} : { config: override }),
+      },
+      'model loaded',
+    );
     ctx.body = { name, versions: repository.versions(name).map(String) };
   });
 

@@ -134,5 +134,5 @@ export async function writeModel(
 
 /** Copies the bundled weather model into `repo`. */
 export async function copyWeather(repo: string): Promise<void> {
-  await cp(join(BUNDLED_MODELS_DIR, 'weather'), join(repo, 'weather'), { recursive: true });
+  await cp(join(BUNDLED_MODELS_DIR, 'weather', '1'), join(repo, 'weather', '1'), { recursive: true });
 }

@@ -76,7 +76,11 @@ t.test('unload, index and load', async (t) => {
   t.equal((await post(url, '/models/nope/load')).status, 404);
   t.equal((await post(url, '/models/nope/unload')).status, 404);
   t.equal((await post(url, '/models/bad%20name/load')).status, 400);
-  t.equal((await post(url, '/models/lookup/load', admin, { parameters: { config: '{}' } })).status, 400);
+  t.equal(
+    (await post(url, '/models/lookup/load', admin, { parameters: { config: '{"version_policy": {}}' } }))
+      .status,
+    400,
+  );
 });
 
 t.test('a load that fails keeps serving the loaded versions', async (t) => {
