@@ -15,8 +15,11 @@ t.test('--version, --help and usage errors', async (t) => {
   t.equal(version.stdout, `${pkg.version}\n`);
   const help = await cli(['--help']);
   t.equal(help.code, 0);
-  t.match(help.stdout, /Commands:\n {2}run .*\n {2}serve .*\n {2}evaluate .*\n {2}demo /);
-  for (const command of ['run', 'serve', 'evaluate', 'demo']) {
+  t.match(
+    help.stdout,
+    /Commands:\n {2}run .*\n {2}serve .*\n {2}evaluate .*\n {2}demo .*\n {2}report .*\n {2}promote /,
+  );
+  for (const command of ['run', 'serve', 'evaluate', 'demo', 'report', 'promote']) {
     const res = await cli([command, '--help']);
     t.equal(res.code, 0, `${command} --help exits 0`);
     t.match(res.stdout, new RegExp(`Usage: batch-infer ${command} \\[options\\][\\s\\S]*Examples:`));
@@ -25,7 +28,10 @@ t.test('--version, --help and usage errors', async (t) => {
   t.equal(none.code, 2);
   const unknown = await cli(['frobnicate']);
   t.equal(unknown.code, 2);
-  t.match(unknown.stderr, /unknown command "frobnicate"; commands: run, serve, evaluate, demo/);
+  t.match(
+    unknown.stderr,
+    /unknown command "frobnicate"; commands: run, serve, evaluate, demo, report, promote\n/,
+  );
   const flag = await cli(['run', '--bogus']);
   t.equal(flag.code, 2);
   t.match(flag.stderr, /Unknown option '--bogus'[\s\S]*See: batch-infer run --help/);
