@@ -156,26 +156,33 @@ export function parseModelConfig(value: unknown, where: string): ModelConfig {
 /** The model's config.json, or `{}` (every version served, the latest answering) when it has none. */
 export async function readModelConfig(repo: string, name: string): Promise<ModelConfig> {
   const path = join(repo, name, 'config.json');
+  const parsed = await readJsonFile(path, name, true);
+  return parsed === undefined ? {} : parseModelConfig(parsed, show(path));
+}
+
+/**
+ * A model file's JSON, with BI_ERR_MODEL_CONTRACT naming the file when it cannot be read or parsed;
+ * `undefined` for a missing file when `optional`.
+ */
+async function readJsonFile(path: string, model: string, optional = false): Promise<unknown> {
   let text: string;
   try {
     text = await readFile(path, 'utf8');
   } catch (cause) {
-    if ((cause as { code?: unknown }).code === 'ENOENT') return {};
+    if (optional && (cause as { code?: unknown }).code === 'ENOENT') return undefined;
     throw new BatchInferError(ErrorCodes.MODEL_CONTRACT, `Cannot read ${show(path)}`, {
       cause,
-      context: { model: name },
+      context: { model },
     });
   }
-  let parsed: unknown;
   try {
-    parsed = JSON.parse(text);
+    return JSON.parse(text) as unknown;
   } catch (cause) {
     throw new BatchInferError(ErrorCodes.MODEL_CONTRACT, `${show(path)} is not valid JSON`, {
       cause,
-      context: { model: name },
+      context: { model },
     });
   }
-  return parseModelConfig(parsed, show(path));
 }
 
 /**
@@ -232,25 +239,7 @@ export async function readModelVersion(
     });
   }
   const dir = join(repo, name, String(chosen));
-  let text: string;
-  try {
-    text = await readFile(join(dir, 'model.json'), 'utf8');
-  } catch (cause) {
-    throw new BatchInferError(ErrorCodes.MODEL_CONTRACT, `Cannot read ${show(join(dir, 'model.json'))}`, {
-      cause,
-      context: { model: name },
-    });
-  }
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch (cause) {
-    throw new BatchInferError(
-      ErrorCodes.MODEL_CONTRACT,
-      `${show(join(dir, 'model.json'))} is not valid JSON`,
-      { cause, context: { model: name } },
-    );
-  }
+  const parsed = await readJsonFile(join(dir, 'model.json'), name);
   return {
     name,
     version: chosen,
