@@ -1,13 +1,12 @@
 import t from 'tap';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { createPipeline, ErrorCodes } from '../../lib/index.js';
 import { startMockModelServer } from '../../testing/index.js';
 import { startServer, tempDir, WEATHER_CSV } from '../helpers.js';
+import { freePort, startDaemon } from './stack-process.js';
 
 const PROMTOOL = '/usr/bin/promtool';
 const PUSHGATEWAY = '/usr/bin/prometheus-pushgateway';
@@ -105,13 +104,6 @@ t.test('every HTTP attempt is observed by outcome, and retries are counted', asy
   t.ok((record?.requests.p99_ms ?? 0) >= 250, 'the stalled attempt (2 s) shows in p99');
 });
 
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 interface PushedGroup {
   labels: Record<string, string>;
@@ -123,19 +115,8 @@ t.test(
   { skip: existsSync(PUSHGATEWAY) ? false : 'prometheus-pushgateway is not installed' },
   async (t) => {
     const port = await freePort();
-    const gateway = spawn(PUSHGATEWAY, [`--web.listen-address=127.0.0.1:${port}`], { stdio: 'ignore' });
-    t.teardown(() => gateway.kill());
     const base = `http://127.0.0.1:${port}`;
-    for (let i = 0; i < 100; i++) {
-      if (
-        await fetch(`${base}/-/ready`).then(
-          (r) => r.ok,
-          () => false,
-        )
-      )
-        break;
-      await sleep(100);
-    }
+    await startDaemon(t, PUSHGATEWAY, [`--web.listen-address=127.0.0.1:${port}`], `${base}/-/ready`);
     const dir = await tempDir(t);
     await createPipeline({
       input: WEATHER_CSV,

@@ -5,6 +5,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer as createHttpServer, type IncomingMessage } from 'node:http';
+import { readdir, readFile, readlink } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -13,13 +14,50 @@ import type { Test } from 'tap';
 /** How long anything in the stack may take to become true: generous, for a loaded 2-core CI machine. */
 export const DEADLINE_MS = 90_000;
 
-/** A TCP port nothing listens on right now (the OS's pick for port 0). */
+/**
+ * A TCP port nothing listens on right now, for a daemon that takes its port on the command line. Picked at
+ * random below the kernel's ephemeral range, so that the port-0 servers other test files open in parallel
+ * can never be handed it in the moment between this check and the daemon's bind; `startDaemon` still checks
+ * that the process answering on it is the one it started.
+ */
 export async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
+  const [low] = (await readFile('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').catch(() => '32768'))
+    .trim()
+    .split(/\s+/)
+    .map(Number);
+  const top = Math.min(low ?? 32768, 32768) - 1;
+  for (;;) {
+    const port = 20_000 + Math.floor(Math.random() * (top - 20_000));
+    const server = createServer();
+    const bound = await new Promise<boolean>((resolve) => {
+      server.once('error', () => resolve(false));
+      server.listen(port, '127.0.0.1', () => resolve(true));
+    });
+    if (!bound) continue;
+    await new Promise((resolve) => server.close(resolve));
+    return port;
+  }
+}
+
+/**
+ * Whether process `pid` holds the listening socket on 127.0.0.1:`port` (Linux: /proc/net/tcp gives the
+ * socket's inode, /proc/<pid>/fd the process's sockets). True where /proc cannot tell.
+ */
+async function listensOn(pid: number, port: number): Promise<boolean> {
+  const table = await readFile('/proc/net/tcp', 'utf8').catch(() => undefined);
+  if (table === undefined) return true;
+  const local = `0100007F:${port.toString(16).toUpperCase().padStart(4, '0')}`;
+  const row = table
+    .split('\n')
+    .map((line) => line.trim().split(/\s+/))
+    .find((cols) => cols[1] === local && cols[3] === '0A');
+  if (row === undefined) return false;
+  const fds = await readdir(`/proc/${pid}/fd`).catch(() => []);
+  for (const fd of fds) {
+    const target = await readlink(`/proc/${pid}/fd/${fd}`).catch(() => '');
+    if (target === `socket:[${row[9]}]`) return true;
+  }
+  return false;
 }
 
 /**
@@ -92,6 +130,11 @@ export async function startDaemon(t: Test, command: string, args: string[], read
     },
     log,
   );
+  // The answer must come from this process, not from another test's daemon that won the port.
+  const port = Number(new URL(ready).port);
+  if (child.pid !== undefined && !(await listensOn(child.pid, port))) {
+    throw new Error(`${command}: another process answers on port ${port}. ${log()}`);
+  }
   return { child, log };
 }
 
