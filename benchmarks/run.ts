@@ -2,9 +2,10 @@
  * `npm run bench` — runs every figure several times (interleaving the variants it compares), prints a table
  * (median, min–max) and writes benchmarks/results/<date>.json with the machine's details.
  *
- *   npm run bench                      full run (1M-row pipeline; about 10 minutes on 2 cores)
+ *   npm run bench                      full run (1M-row pipeline; 15–20 minutes on 2 cores)
  *   npm run bench -- --quick           smoke mode: 20k rows, 1 repeat, < 2 minutes; checks the output is well formed
  *   options: --rows <n> (pipeline size)  --repeats <n>  --only limits,online,scaling  --no-build  --seed <n>
+ *            --profile <dir>: every child writes CPU profiles there (summarize with benchmarks/profile.ts)
  *
  * No timing assertion anywhere: the run fails only if a figure cannot be measured or the output is malformed.
  */
@@ -15,6 +16,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { PACKAGE_ROOT } from '../lib/package-root.js';
 import { DEFAULT_SEED, generateCsv } from './generate.js';
+import { profileChildren } from './lib/processes.js';
 import { formatTable, machineInfo, type Measurement } from './lib/stats.js';
 import type { FigureContext } from './figures/context.js';
 import { endToEnd } from './figures/end-to-end.js';
@@ -31,6 +33,7 @@ const { values } = parseArgs({
     repeats: { type: 'string' },
     only: { type: 'string' },
     seed: { type: 'string' },
+    profile: { type: 'string' },
     'no-build': { type: 'boolean', default: false },
   },
 });
@@ -63,6 +66,11 @@ const log = (message: string): void => {
 if (!values['no-build']) {
   log('npm run build');
   execFileSync('npm', ['run', 'build', '--silent'], { cwd: PACKAGE_ROOT, stdio: 'inherit' });
+}
+
+if (values.profile !== undefined) {
+  profileChildren(values.profile);
+  log(`CPU profiles of every child go to ${values.profile}`);
 }
 
 const dir = await mkdtemp(join(tmpdir(), 'batch-infer-bench-'));

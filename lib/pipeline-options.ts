@@ -101,7 +101,7 @@ export interface PipelineOptions {
   predictRoute?: string;
   /**
    * Rows per request.
-   * @default 256
+   * @default 1024
    */
   batchSize?: number;
   /**

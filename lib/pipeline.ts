@@ -204,8 +204,10 @@ function plainSink(
   };
   return {
     stages: [
-      stages.shadowTap === undefined ? new Postprocessor(format) : new ShadowPostprocessor(format),
-      stringify(),
+      // A plain run's Postprocessor writes the CSV text itself (csv-stringify's bytes, without its per-row cost).
+      ...(stages.shadowTap === undefined
+        ? [new Postprocessor({ ...format, output: 'csv' })]
+        : [new ShadowPostprocessor(format), stringify()]),
       output.stream,
     ],
     reject: (row) => rejects.write(row),

@@ -13,6 +13,9 @@ import { startServer, tempDir } from './helpers.js';
 // blocks are checked by examples.test.ts (README) or must be marked `no-run` too.
 const exec = promisify(execFile);
 
+// About thirty CLI runs, one after the other: on a loaded 2-core machine that can pass tap's 180 s per file.
+t.setTimeout(600_000);
+
 async function markdownFiles(): Promise<string[]> {
   const docs = (await readdir(join(PACKAGE_ROOT, 'docs')))
     .filter((f) => f.endsWith('.md'))

@@ -1,7 +1,9 @@
 /**
  * Online serving: single-row V2 JSON infer requests from autocannon (in the harness process, so it shares the
- * 2 cores with the server) at 1, 16 and 64 connections, against two servers started side by side: dynamic
- * batching on (the default) and off (`--max-batch-size 0`). Runs alternate between the two servers.
+ * 2 cores with the server) at 1, 16 and 64 connections, against three servers started side by side: dynamic
+ * batching on (the default), off (`--max-batch-size 0`), and the ceiling, a bare Koa handler running
+ * onnxruntime on its main thread (benchmarks/bare-server.ts). Runs rotate between the servers, and each is
+ * reported as a ratio to the ceiling measured in the same round, so the ratios hold on a busy machine too.
  */
 import autocannon from 'autocannon';
 import { readFile } from 'node:fs/promises';
@@ -9,12 +11,17 @@ import { join } from 'node:path';
 import { BUNDLED_MODELS_DIR, computeFeatures, readModelVersion } from '../../lib/index.js';
 import { PACKAGE_ROOT } from '../../lib/package-root.js';
 import { measurement, type Measurement } from '../lib/stats.js';
-import { startServer, type ServerHandle } from '../lib/processes.js';
+import { startBareServer, startServer, type ServerHandle } from '../lib/processes.js';
 import type { FigureContext } from './context.js';
 
 const CONNECTIONS = [1, 16, 64] as const;
-const MODES = { 'dynamic batching': [], 'no batching': ['--max-batch-size', '0'] } as const;
+const MODES = {
+  'dynamic batching': (dir: string) => startServer(dir),
+  'no batching': (dir: string) => startServer(dir, ['--max-batch-size', '0']),
+  'bare Koa + onnxruntime (ceiling)': (dir: string) => startBareServer(dir),
+} as const;
 type Mode = keyof typeof MODES;
+const CEILING: Mode = 'bare Koa + onnxruntime (ceiling)';
 
 /** A single-row V2 JSON infer body: the features of the first row of data/weather.csv. */
 async function body(): Promise<string> {
@@ -71,14 +78,14 @@ export async function online(ctx: FigureContext, seconds: number): Promise<Measu
   const servers = new Map<Mode, ServerHandle>();
   const points = new Map<string, Point[]>();
   try {
-    for (const mode of Object.keys(MODES) as Mode[])
-      servers.set(mode, await startServer(ctx.dir, MODES[mode]));
+    for (const mode of Object.keys(MODES) as Mode[]) servers.set(mode, await MODES[mode](ctx.dir));
     // Warm-up, not recorded: JIT, keep-alive sockets, worker sessions.
     for (const server of servers.values()) await load(server.url, payload, 16, 1);
     for (let r = 0; r < ctx.repeats; r++) {
       for (const connections of CONNECTIONS) {
-        const modes = Object.keys(MODES) as Mode[];
-        if (r % 2 === 1) modes.reverse();
+        const all = Object.keys(MODES) as Mode[];
+        // Rotate, so that no server always runs first (or right after another one's load).
+        const modes = all.map((_, i) => all[(i + r) % all.length] as Mode);
         for (const mode of modes) {
           const server = servers.get(mode);
           if (server === undefined) continue;
@@ -129,30 +136,30 @@ export async function online(ctx: FigureContext, seconds: number): Promise<Measu
         ),
       );
     }
-    const on = measurement(
-      '',
-      '',
-      '',
-      '',
-      (points.get(`dynamic batching|${connections}`) ?? []).map((p) => p.rps),
-    );
-    const off = measurement(
-      '',
-      '',
-      '',
-      '',
-      (points.get(`no batching|${connections}`) ?? []).map((p) => p.rps),
-    );
+    // Paired by round: each ratio compares runs made one after the other, under the same machine load.
+    const rps = (mode: Mode): number[] => (points.get(`${mode}|${connections}`) ?? []).map((p) => p.rps);
+    const paired = (a: Mode, b: Mode): number[] => rps(a).map((v, i) => v / (rps(b)[i] ?? Number.NaN));
     out.push(
       measurement(
         'online',
         `batching factor, ${connections} conn`,
         'on / off req/s',
         'x',
-        [on.median / off.median],
-        'of medians',
+        paired('dynamic batching', 'no batching'),
+        'per round',
       ),
     );
+    for (const mode of ['dynamic batching', 'no batching'] as const)
+      out.push(
+        measurement(
+          'online',
+          `${mode}, ${connections} conn`,
+          'ratio to ceiling',
+          'ratio',
+          paired(mode, CEILING),
+          'per round',
+        ),
+      );
   }
   return out;
 }

@@ -5,6 +5,8 @@
  */
 import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
+import { DEFAULT_BATCH_SIZE } from '../../lib/streams/batcher.js';
+import { DEFAULT_CONCURRENCY } from '../../lib/streams/model-scorer.js';
 import { measurement, type Measurement } from '../lib/stats.js';
 import { CLI, runChild, startServer } from '../lib/processes.js';
 import type { FigureContext } from './context.js';
@@ -71,15 +73,18 @@ export async function scaling(
     ),
   );
   const best = out.reduce((a, m) => (m.median > a.median ? m : a));
-  const fallback = out.find((m) => m.variant === 'concurrency 4, batch 256');
-  if (fallback !== undefined)
+  // The defaults `batch-infer run` uses when given neither flag.
+  const defaults = out.find(
+    (m) => m.variant === `concurrency ${DEFAULT_CONCURRENCY}, batch ${DEFAULT_BATCH_SIZE}`,
+  );
+  if (defaults !== undefined)
     out.push(
       measurement(
         'scaling',
-        'defaults (4, 256) vs best',
+        `defaults (${DEFAULT_CONCURRENCY}, ${DEFAULT_BATCH_SIZE}) vs best`,
         `ratio to ${best.variant}`,
         'ratio',
-        [fallback.median / best.median],
+        [defaults.median / best.median],
         'of medians',
       ),
     );

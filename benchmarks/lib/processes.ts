@@ -70,6 +70,31 @@ function statsFile(dir: string): string {
   return join(dir, `stats-${process.pid}-${counter}.json`);
 }
 
+let profileDir: string | undefined;
+
+/**
+ * From now on every child writes V8 CPU profiles (`--cpu-prof`, one file per thread) to its own directory
+ * under `dir`, named after its order and kind: summarize one with `npx tsx benchmarks/profile.ts <that dir>`.
+ */
+export function profileChildren(dir: string): void {
+  profileDir = dir;
+}
+
+function profileArgs(kind: string): string[] {
+  if (profileDir === undefined) return [];
+  counter += 1;
+  return ['--cpu-prof', `--cpu-prof-dir=${join(profileDir, `${String(counter).padStart(3, '0')}-${kind}`)}`];
+}
+
+/** A short name for a child's profile directory: the CLI command and protocol, or the script. */
+function kindOf(args: readonly string[]): string {
+  const script = args.find((a) => a.endsWith('.js') || a.endsWith('.ts')) ?? 'node';
+  const name = script.replace(/^.*\//, '').replace(/\.[jt]s$/, '');
+  const protocol = args[args.indexOf('--protocol') + 1];
+  const command = name === 'batch-infer' ? (args[args.indexOf(script) + 1] ?? '') : name;
+  return [command, args.includes('--protocol') ? protocol : undefined].filter(Boolean).join('-');
+}
+
 /** Runs `node [nodeArgs] <args>` with the stats preload and waits for it; a timeout kills it. */
 export async function runChild(
   dir: string,
@@ -79,11 +104,15 @@ export async function runChild(
 ): Promise<ChildResult> {
   const file = statsFile(dir);
   const started = performance.now();
-  const child = spawn(process.execPath, [...nodeArgs, '--import', STATS_PRELOAD, ...args], {
-    cwd: PACKAGE_ROOT,
-    env: { ...process.env, BENCH_STATS_FILE: file },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = spawn(
+    process.execPath,
+    [...nodeArgs, ...profileArgs(kindOf(args)), '--import', STATS_PRELOAD, ...args],
+    {
+      cwd: PACKAGE_ROOT,
+      env: { ...process.env, BENCH_STATS_FILE: file },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   let stdout = '';
   let stderr = '';
   child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
@@ -130,11 +159,21 @@ export interface ServerHandle {
 }
 
 /** Starts `batch-infer serve --port 0 --host 127.0.0.1 [extra]` and reads its URL from the log on stderr. */
-export async function startServer(dir: string, extra: readonly string[] = []): Promise<ServerHandle> {
+export function startServer(dir: string, extra: readonly string[] = []): Promise<ServerHandle> {
+  return startListening(dir, [CLI, 'serve', '--port', '0', '--host', '127.0.0.1', ...extra]);
+}
+
+/** Starts benchmarks/bare-server.ts (through tsx), the online figure's ceiling. */
+export function startBareServer(dir: string): Promise<ServerHandle> {
+  return startListening(dir, ['--import', 'tsx', join(PACKAGE_ROOT, 'benchmarks', 'bare-server.ts')]);
+}
+
+/** Starts `node <args>` and reads the URL from its `listening on <url>` line on stderr. */
+async function startListening(dir: string, args: readonly string[]): Promise<ServerHandle> {
   const file = statsFile(dir);
   const child: ChildProcess = spawn(
     process.execPath,
-    ['--import', STATS_PRELOAD, CLI, 'serve', '--port', '0', '--host', '127.0.0.1', ...extra],
+    [...profileArgs(kindOf(args)), '--import', STATS_PRELOAD, ...args],
     {
       cwd: PACKAGE_ROOT,
       env: { ...process.env, BENCH_STATS_FILE: file },

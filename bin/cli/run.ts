@@ -89,7 +89,7 @@ export const runCommand: Command = {
       description: 'Predict route of the vertex protocol.',
       default: '/predict',
     },
-    'batch-size': { type: 'string', value: '<n>', description: 'Rows per request.', default: '256' },
+    'batch-size': { type: 'string', value: '<n>', description: 'Rows per request.', default: '1024' },
     concurrency: { type: 'string', value: '<n>', description: 'Requests in flight at most.', default: '4' },
     timeout: {
       type: 'string',

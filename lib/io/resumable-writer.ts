@@ -123,8 +123,17 @@ export class ResumableWriter extends Writable {
     records: string[][],
     key: 'outputBytes' | 'rejectsBytes',
   ): Promise<void> {
-    if (handle === undefined || records.length === 0) return;
-    const bytes = Buffer.from(stringify(records));
+    if (records.length > 0) await this.#appendText(handle, stringify(records), key);
+  }
+
+  /** Appends CSV text (the output format writes its own, see OutputFormat.csv). */
+  async #appendText(
+    handle: FileHandle | undefined,
+    text: string,
+    key: 'outputBytes' | 'rejectsBytes',
+  ): Promise<void> {
+    if (handle === undefined || text === '') return;
+    const bytes = Buffer.from(text);
     // Positioned writes: a file reopened to resume is written from where its checkpoint ends, not from 0.
     try {
       for (let done = 0; done < bytes.length;) {
@@ -146,7 +155,7 @@ export class ResumableWriter extends Writable {
     const columns = this.#o.columns();
     if (this.#headers || columns === undefined) return;
     this.#headers = true;
-    await this.#append(this.#out, [this.#o.format.header(columns)], 'outputBytes');
+    await this.#appendText(this.#out, this.#o.format.headerCsv(columns), 'outputBytes');
     await this.#append(
       this.#rej,
       [[...columns, ...(this.#o.withFile ? ['file'] : []), 'line', 'error']],
@@ -178,7 +187,7 @@ export class ResumableWriter extends Writable {
 
   async #batch(batch: ScoredBatch): Promise<void> {
     await this.#writeHeaders();
-    await this.#append(this.#out, this.#o.format.records(batch), 'outputBytes');
+    await this.#appendText(this.#out, this.#o.format.csv(batch), 'outputBytes');
     this.#state.scored += batch.rows.length;
     this.counts.scored += batch.rows.length;
     const last = batch.rows[batch.rows.length - 1]?.row;

@@ -9,14 +9,14 @@ import type { Batch, PreparedRow } from '../types.js';
 export interface BatcherOptions {
   /**
    * Rows per batch (one model request each).
-   * @default 256
+   * @default 1024
    */
   batchSize?: number;
   /** Aborting the signal destroys the stream with an AbortError. */
   signal?: AbortSignal;
 }
 
-export const DEFAULT_BATCH_SIZE = 256;
+export const DEFAULT_BATCH_SIZE = 1024;
 
 export class Batcher extends Transform {
   readonly #batchSize: number;

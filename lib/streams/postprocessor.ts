@@ -2,10 +2,13 @@
  * Postprocessor: scored batches → output records (lib/core/output-format.ts): the input columns unchanged, then
  * `prediction`, then `probability_<label>` per class in the model's label order (DESIGN.md). The header record
  * comes first, once the input's columns are known.
+ *
+ * With `output: 'csv'` it writes the CSV text itself, one string per batch, instead of one array per row for
+ * csv-stringify: the same bytes, without a stream chunk and an array per row (benchmarks/README.md, "Profiles").
  */
 import { Transform, type TransformCallback } from 'node:stream';
 import { OutputFormat } from '../core/output-format.js';
-import { refuseUnknownKeys, signalOption } from '../core/options.js';
+import { choiceOption, refuseUnknownKeys, signalOption } from '../core/options.js';
 import type { ScoredBatch } from '../types.js';
 
 export { formatProbability } from '../core/output-format.js';
@@ -22,6 +25,14 @@ export interface PostprocessorOptions {
    * @example ["id"]
    */
   keepColumns?: readonly string[];
+  /**
+   * What the stream emits: `records`, one `string[]` per row (the header first), for csv-stringify or your own
+   * sink; or `csv`, the CSV text itself, one string per batch (header line first), byte for byte what
+   * csv-stringify's defaults write for the records, ready for a file or stdout.
+   * @default "records"
+   * @example "csv"
+   */
+  output?: 'records' | 'csv';
   /** Aborting the signal destroys the stream with an AbortError. */
   signal?: AbortSignal;
 }
@@ -29,19 +40,29 @@ export interface PostprocessorOptions {
 export class Postprocessor extends Transform {
   readonly #inputColumns: () => readonly string[] | undefined;
   readonly #format: OutputFormat;
+  readonly #csv: boolean;
   #headerWritten = false;
 
   constructor(options: PostprocessorOptions) {
-    refuseUnknownKeys('Postprocessor', options, ['labels', 'inputColumns', 'keepColumns', 'signal']);
+    refuseUnknownKeys('Postprocessor', options, [
+      'labels',
+      'inputColumns',
+      'keepColumns',
+      'output',
+      'signal',
+    ]);
     const signal = signalOption('signal', options.signal);
+    const csv = choiceOption('output', options.output, ['records', 'csv'], 'records') === 'csv';
     super({
       objectMode: true,
-      readableHighWaterMark: 1024,
+      // A CSV chunk is a whole batch, a record one row: either way about four batches wait at most.
+      readableHighWaterMark: csv ? 4 : 1024,
       writableHighWaterMark: 1,
       ...(signal ? { signal } : {}),
     });
     this.#inputColumns = options.inputColumns;
     this.#format = new OutputFormat(options.labels, options.keepColumns);
+    this.#csv = csv;
   }
 
   /** The output header for the given input columns. */
@@ -49,32 +70,52 @@ export class Postprocessor extends Transform {
     return new OutputFormat(labels).header(inputColumns);
   }
 
-  /** Pushes the header once the input's columns are known; throws when a kept column is missing. */
-  #writeHeader(): void {
+  /** The input's columns the first time they are known, so that the header is written once; else undefined. */
+  #headerColumns(): readonly string[] | undefined {
     const columns = this.#inputColumns();
-    if (this.#headerWritten || columns === undefined) return;
+    if (this.#headerWritten || columns === undefined) return undefined;
     this.#headerWritten = true;
-    this.push(this.#format.header(columns));
+    return columns;
+  }
+
+  /** The header record, if it is due now; throws when a kept column is missing. */
+  #headerRecords(): string[][] {
+    const columns = this.#headerColumns();
+    return columns === undefined ? [] : [this.#format.header(columns)];
+  }
+
+  /** The header line, if it is due now, else ''; throws when a kept column is missing. */
+  #headerCsv(): string {
+    const columns = this.#headerColumns();
+    return columns === undefined ? '' : this.#format.headerCsv(columns);
   }
 
   override _transform(batch: ScoredBatch, _encoding: BufferEncoding, callback: TransformCallback): void {
+    let out: string | string[][];
     try {
-      this.#writeHeader();
+      out = this.#csv
+        ? this.#headerCsv() + this.#format.csv(batch)
+        : [...this.#headerRecords(), ...this.#format.records(batch)];
     } catch (err) {
       callback(err as Error);
       return;
     }
-    for (const record of this.#format.records(batch)) this.push(record);
+    if (typeof out === 'string') {
+      callback(null, out === '' ? undefined : out);
+      return;
+    }
+    for (const record of out) this.push(record);
     callback();
   }
 
   override _flush(callback: TransformCallback): void {
+    let header: string | string[] | undefined;
     try {
-      this.#writeHeader();
+      header = this.#csv ? this.#headerCsv() : this.#headerRecords()[0];
     } catch (err) {
       callback(err as Error);
       return;
     }
-    callback();
+    callback(null, header === '' ? undefined : header);
   }
 }

@@ -53,6 +53,8 @@ export class DynamicBatcher<T extends Queued> {
 
   /** Removes and returns the requests whose deadline is at or before `epochNow`. */
   expire(epochNow: number): T[] {
+    // Called for every request: look before allocating, since nearly always nothing has expired.
+    if (!this.#queue.some((r) => r.deadline !== undefined && r.deadline <= epochNow)) return [];
     const kept: T[] = [];
     const expired: T[] = [];
     for (const r of this.#queue)

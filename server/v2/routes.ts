@@ -84,10 +84,9 @@ export function v2Router(server: ServerContext): Router {
       }
       metrics.predictions.inc(labels, request.inputs[0]?.shape[0] ?? 0);
       const response = inferResponse(model, request, outputs);
-      if (response.kind === 'binary') {
-        ctx.set(INFERENCE_HEADER, String(response.headerLength));
-        ctx.type = 'application/octet-stream';
-      }
+      if (response.kind === 'binary') ctx.set(INFERENCE_HEADER, String(response.headerLength));
+      // The header, not `ctx.type`: Koa would look the type up again on every request.
+      ctx.set('Content-Type', response.contentType);
       ctx.body = response.body;
     });
   }

@@ -1,0 +1,33 @@
+/**
+ * Checks `formatProbability`'s fast path against its definition, `String(Number(p.toPrecision(9)))`, for every
+ * float32 from 0 up to 1 (about 1.07 billion values; half an hour or so on one core). The unit test
+ * (test/core/output-format.test.ts) checks a sample; this is the proof for the rest.
+ *
+ *   npx tsx benchmarks/check-format.ts [--step n]    # --step 97: every 97th float32, a few seconds
+ */
+import { parseArgs } from 'node:util';
+import { formatProbability } from '../lib/core/output-format.js';
+
+const { values } = parseArgs({ options: { step: { type: 'string', default: '1' } } });
+const step = Number(values.step);
+const f32 = new Float32Array(1);
+const bits = new Uint32Array(f32.buffer);
+const first = 0;
+f32[0] = 1;
+const last = (bits[0] as number) + 4;
+
+let checked = 0;
+let wrong = 0;
+const started = performance.now();
+for (let b = first; b <= last; b += step) {
+  bits[0] = b;
+  const p = f32[0];
+  const fast = formatProbability(p);
+  const slow = String(Number(p.toPrecision(9)));
+  checked++;
+  if (fast !== slow && wrong++ < 20) console.error(`float32 bits ${b}: ${p} → ${fast}, expected ${slow}`);
+}
+console.log(
+  `${checked.toLocaleString('en-US')} float32 values checked in ${((performance.now() - started) / 1000).toFixed(0)} s: ${wrong} wrong`,
+);
+if (wrong > 0) process.exitCode = 1;
