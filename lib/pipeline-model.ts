@@ -96,6 +96,7 @@ export async function resolveModel(
       connections: o.concurrency,
       timeoutMs: o.timeout,
       retries: o.retries,
+      traceId: o.traceId,
       ...hooks,
     });
   const champion = scorerFor(contract, o.modelVersion);

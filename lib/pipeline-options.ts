@@ -11,6 +11,8 @@ import {
   stringOption,
 } from './core/options.js';
 import { DEFAULT_RETRY_POLICY } from './core/retry.js';
+import { newTraceId, traceIdOption } from './core/trace-context.js';
+import type { RetryEvent } from './adapters/http-scorer.js';
 import { HTTP_PROTOCOLS } from './adapters/protocols.js';
 import type { Progress } from './core/progress.js';
 import type { Alert } from './core/trends.js';
@@ -188,6 +190,20 @@ export interface PipelineOptions {
    * @default push failures are ignored
    */
   onPushError?: (error: unknown) => void;
+  /**
+   * The W3C trace id of this run (32 lowercase hex digits): every HTTP attempt is a span of it, sent as
+   * `traceparent`, and the model server logs it as `trace_id`; the summary and the run record keep it. Pass
+   * the trace of the job that starts the run (e.g. from a `TRACEPARENT` variable) to join that trace.
+   * @default a new random trace id per run
+   * @example "4bf92f3577b34da6a3ce929d0e0e4736"
+   */
+  traceId?: string;
+  /**
+   * Called before each retry of an HTTP request, with the reason, the wait and the failed attempt's trace and
+   * span ids (for logs: the ids find the server's log line of that attempt).
+   * @default retries are only counted (summary `requests.retries`, metrics)
+   */
+  onRetry?: (event: RetryEvent) => void;
 }
 
 export interface ResolvedPipelineOptions {
@@ -222,6 +238,8 @@ export interface ResolvedPipelineOptions {
   readonly history: string | undefined;
   readonly onAlert: ((alert: Alert) => void) | undefined;
   readonly onPushError: ((error: unknown) => void) | undefined;
+  readonly traceId: string;
+  readonly onRetry: ((event: RetryEvent) => void) | undefined;
 }
 
 const KNOWN = [
@@ -254,6 +272,8 @@ const KNOWN = [
   'history',
   'onAlert',
   'onPushError',
+  'traceId',
+  'onRetry',
 ] as const;
 
 function streamOrPath(
@@ -449,5 +469,7 @@ export function normalizePipelineOptions(options: PipelineOptions): ResolvedPipe
     history: stringOption('history', options.history),
     onAlert: callbackOption('onAlert', options.onAlert) as ResolvedPipelineOptions['onAlert'],
     onPushError: callbackOption('onPushError', options.onPushError) as ResolvedPipelineOptions['onPushError'],
+    traceId: traceIdOption('traceId', options.traceId) ?? newTraceId(),
+    onRetry: callbackOption('onRetry', options.onRetry) as ResolvedPipelineOptions['onRetry'],
   });
 }

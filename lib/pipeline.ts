@@ -19,7 +19,7 @@ import { finishRun } from './monitoring/finish-run.js';
 import { PredictionTap } from './monitoring/prediction-tap.js';
 import { ShadowPostprocessor } from './monitoring/shadow-output.js';
 import { ShadowTap } from './monitoring/shadow-tap.js';
-import type { QualityReport, RunOutcome } from './monitoring/run-record.js';
+import type { QualityReport, RunOutcome, RunRecord } from './monitoring/run-record.js';
 import { RunStats } from './monitoring/run-stats.js';
 import { fingerprint } from './core/fingerprint.js';
 import { OutputFormat } from './core/output-format.js';
@@ -69,6 +69,10 @@ export interface RunSummary {
    * retries) are left out: they change how fast, not what.
    */
   config_fingerprint: string;
+  /** The run's W3C trace id (option `traceId`): the model server's log lines of its requests carry it. */
+  trace_id: string;
+  /** HTTP requests (attempts): count, latency percentiles, retries and outcomes; all zero for `local`. */
+  requests: RunRecord['requests'];
   /** Drift against the model's reference profile; null when its model.json has none. */
   drift: DriftReport | null;
   /** Missing and out-of-range ratios per feature; null without a reference profile. */
@@ -79,7 +83,7 @@ export interface RunSummary {
   metrics: string | null;
 }
 
-type ScoredSummary = Omit<RunSummary, 'drift' | 'quality' | 'alerts' | 'metrics'>;
+type ScoredSummary = Omit<RunSummary, 'requests' | 'drift' | 'quality' | 'alerts' | 'metrics'>;
 
 /** Input errors as BatchInferErrors with the codes the CLI maps to exit 65. */
 function inputError(err: unknown): unknown {
@@ -294,6 +298,7 @@ export async function createPipeline(options: PipelineOptions): Promise<RunSumma
   const stats = new RunStats();
   const run: RunOutcome = {
     pipeline: o.pipelineName,
+    trace_id: o.traceId,
     model: { name: o.model, version: o.modelVersion ?? null },
     inputs: [],
     counts: { read: 0, scored: 0, rejected: 0 },
@@ -310,6 +315,7 @@ export async function createPipeline(options: PipelineOptions): Promise<RunSumma
   const record = await finishRun(stats, run, o);
   const summary: RunSummary = {
     ...scored.summary,
+    requests: record.requests,
     drift: record.drift,
     quality: record.quality,
     alerts: record.alerts,
@@ -337,7 +343,13 @@ async function scoreRun(
     if (typeof target === 'string' && target !== '-') await mkdir(dirname(target), { recursive: true });
   }
   const bytesTotal = files.length > 0 ? await totalBytes(files) : undefined;
-  const model = await resolveModel(o, { onAttempt: stats.onAttempt, onRetry: stats.onRetry });
+  const model = await resolveModel(o, {
+    onAttempt: stats.onAttempt,
+    onRetry: (event) => {
+      stats.onRetry();
+      o.onRetry?.(event);
+    },
+  });
   const { contract, version } = model;
   const scorer = stats.timed(model.scorer);
   run.model = { name: contract.name, version: version ?? null };
@@ -454,6 +466,7 @@ async function scoreRun(
         ? null
         : { version: model.challenger.version, ...shadowTap.disagreement() },
     config_fingerprint: configFingerprint,
+    trace_id: o.traceId,
   };
   return { summary, config };
 }

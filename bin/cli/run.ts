@@ -6,6 +6,7 @@ import { duration, int, list, str, usageError, type Command } from './command.js
 import { MODEL_FLAGS } from './model-flags.js';
 import { progressSink } from './progress.js';
 import { parseShard, type Shard } from '../../lib/core/shard.js';
+import { newTraceId, parseTraceparent } from '../../lib/core/trace-context.js';
 
 function choice<T extends string>(
   flag: string,
@@ -181,6 +182,7 @@ export const runCommand: Command = {
     'batch-infer run -i big.csv -o scored.csv --resume   # run it again after a crash to continue',
     'batch-infer run -i data.csv -o out/scored.csv --history runs.jsonl --pushgateway http://127.0.0.1:9091',
     'batch-infer run -i data.csv -o both.csv --url http://127.0.0.1:8080 --model-version 1 --shadow-version 2',
+    "TRACEPARENT=00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01 batch-infer run -i data.csv -o scored.csv --url http://127.0.0.1:8080   # the run joins the caller's trace",
   ],
   async run(values, io) {
     const inputs = list(values, 'input');
@@ -227,8 +229,22 @@ export const runCommand: Command = {
       pipelineName: str(values, 'pipeline-name'),
       history: str(values, 'history'),
     };
+    // A job started inside a trace (TRACEPARENT, the OpenTelemetry environment carrier) runs in that trace.
+    const traceId = parseTraceparent(io.env.TRACEPARENT)?.traceId ?? newTraceId();
+    io.logger.info({ trace_id: traceId }, 'run started');
     const summary = await createPipeline({
       input: inputs.length === 1 ? (inputs[0] as string) : inputs,
+      traceId,
+      onRetry: (event) =>
+        io.logger.warn(
+          {
+            trace_id: event.traceId,
+            span_id: event.spanId,
+            attempt: event.attempt,
+            delay_ms: Math.round(event.delayMs),
+          },
+          `retrying in ${Math.round(event.delayMs)} ms: ${event.reason}`,
+        ),
       output,
       signal: io.signal,
       onProgress: (p) => progress.report(p),

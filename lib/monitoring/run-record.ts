@@ -16,6 +16,8 @@ export interface RunRecord {
   error?: { code: string | null; message: string };
   /** The Pushgateway grouping key's `pipeline`. */
   pipeline: string;
+  /** The run's W3C trace id: the model server's log lines of the run's requests carry it (absent in older records). */
+  trace_id?: string;
   model: { name: string; version: number | null };
   inputs: string[];
   /** Rows by outcome: `ok` scored, `invalid` rejected, `failed` read but neither (a failed run's lost rows). */
@@ -46,6 +48,7 @@ export function qualityOf(drift: DriftReport): QualityReport {
 
 export interface RunOutcome {
   pipeline: string;
+  trace_id?: string;
   model: { name: string; version: number | null };
   inputs: string[];
   counts: { read: number; scored: number; rejected: number };
@@ -65,6 +68,7 @@ export function runRecord(stats: RunStats, run: RunOutcome): RunRecord {
     status: run.error === undefined ? 'succeeded' : 'failed',
     ...(run.error === undefined ? {} : { error: run.error }),
     pipeline: run.pipeline,
+    ...(run.trace_id === undefined ? {} : { trace_id: run.trace_id }),
     model: run.model,
     inputs: run.inputs,
     rows: { read, ok: scored, invalid: rejected, failed: Math.max(0, read - scored - rejected) },

@@ -21,12 +21,18 @@ export interface CliResult {
 /** Runs the CLI to completion with `stdin` as its input; `onStderr` sees stderr as it arrives. */
 export function runCli(
   args: string[],
-  options: { stdin?: string; cwd?: string; onStderr?: (soFar: string, child: ChildProcess) => void } = {},
+  options: {
+    stdin?: string;
+    cwd?: string;
+    /** Variables added to the test's environment. */
+    env?: NodeJS.ProcessEnv;
+    onStderr?: (soFar: string, child: ChildProcess) => void;
+  } = {},
 ): Promise<CliResult> {
   return new Promise((resolve, reject) => {
     const child = spawnCli(args, {
       cwd: options.cwd ?? PACKAGE_ROOT,
-      env: { ...process.env, NODE_OPTIONS: '' },
+      env: { ...process.env, NODE_OPTIONS: '', ...options.env },
     });
     let stdout = '';
     let stderr = '';

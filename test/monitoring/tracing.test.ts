@@ -4,6 +4,8 @@
 // the server starts its own trace when a request brings none (or an invalid one) and names its span in
 // `traceresponse`.
 import t from 'tap';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { pino } from 'pino';
 import {
   BUNDLED_MODELS_DIR,
@@ -16,6 +18,9 @@ import type { AttemptEvent, RetryEvent } from '../../lib/adapters/http-scorer.js
 import { isSpanId, isTraceId, newTraceId } from '../../lib/core/trace-context.js';
 import { createModelServer, type ModelServer } from '../../server/index.js';
 import { listen, type Listening } from '../../bin/cli/listen.js';
+import { startFaultProxy } from '../../testing/index.js';
+import { runCli } from '../cli/spawn-cli.js';
+import { tempDir, WEATHER_CSV } from '../helpers.js';
 
 const { contract } = await readModelVersion(BUNDLED_MODELS_DIR, 'weather');
 const WIDTH = contract.features.length;
@@ -167,3 +172,73 @@ t.test('without a valid traceparent the server starts a trace and names it in tr
     }
   }
 });
+
+t.test(
+  'a CLI run joins the TRACEPARENT trace: its logs, summary, history and the server agree',
+  async (t) => {
+    const { url, lines, listening } = await tracedServer();
+    t.teardown(() => listening.close());
+    // Seeded 5xx on a fifth of the infer requests: retries happen (6 allowed per batch), each logged with its span.
+    const proxy = await startFaultProxy({ target: url, rates: { serverError: 0.2 }, seed: 7 });
+    t.teardown(() => proxy.close());
+    const dir = await tempDir(t);
+    const traceId = '4bf92f3577b34da6a3ce929d0e0e4736';
+    const output = join(dir, 'scored.csv');
+    const history = join(dir, 'runs.jsonl');
+    const run = await runCli(
+      [
+        'run',
+        '-i',
+        WEATHER_CSV,
+        '-o',
+        output,
+        '--url',
+        proxy.url,
+        '--batch-size',
+        '100',
+        '--retries',
+        '6',
+        '--history',
+        history,
+      ],
+      { env: { TRACEPARENT: `00-${traceId}-00f067aa0ba902b7-01` } },
+    );
+    t.equal(run.code, 0, run.stderr);
+    const logged = run.stderr
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as LogLine & { attempt?: number; delay_ms?: number });
+    t.same(
+      logged.filter((l) => l.msg === 'run started').map((l) => l.trace_id),
+      [traceId],
+      'the run logs the trace it joined when it starts',
+    );
+    const retried = logged.filter((l) => l.msg.startsWith('retrying in '));
+    t.equal(retried.length, proxy.counts.serverError, 'one warning per refused attempt');
+    t.ok(
+      retried.every((l) => l.level === 40 && l.trace_id === traceId && isSpanId(l.span_id ?? '')),
+      'each names the trace and the failed attempt’s span',
+    );
+    t.match(retried[0]?.msg, /^retrying in \d+ ms: .*answered 50\d/);
+    const summary = JSON.parse(await readFile(`${output}.summary.json`, 'utf8')) as {
+      trace_id: string;
+      rows: { scored: number };
+      requests: { retries: number; count: number };
+    };
+    t.equal(summary.trace_id, traceId);
+    t.equal(summary.requests.retries, retried.length, 'the summary counts the retries');
+
+    const [record] = (await readFile(history, 'utf8'))
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { trace_id?: string });
+    t.equal(record?.trace_id, traceId, 'the history record keeps the trace id');
+    const served = lines.filter((l) => l.msg === 'request' && l.path?.endsWith('/infer') === true);
+    t.equal(served.length, Math.ceil(summary.rows.scored / 100), 'the server answered each batch once');
+    t.equal(summary.requests.count, served.length + retried.length, 'the summary counts every attempt');
+    t.ok(
+      served.every((l) => l.trace_id === traceId),
+      'and logged each under the caller’s trace',
+    );
+  },
+);
