@@ -40,7 +40,7 @@ export async function fetchContract(
     throw new BatchInferError(ErrorCodes.HTTP_STATUS, `Model metadata request answered ${status}`, {
       context: { model, status },
     });
-  const meta = body as { properties?: { contract?: unknown }; versions?: unknown };
+  const meta = body as { properties?: { contract?: unknown; version?: unknown }; versions?: unknown };
   if (typeof meta.properties?.contract !== 'string') {
     throw new BatchInferError(
       ErrorCodes.MODEL_CONTRACT,
@@ -60,9 +60,18 @@ export async function fetchContract(
       { cause, context: { model } },
     );
   }
+  // The version that answers: the server's own word (batch-infer servers say it in `properties.version`), else
+  // the latest listed, which is what a server without a default-version policy (Triton's "latest") serves.
+  const reported = meta.properties.version;
   const versions = Array.isArray(meta.versions) ? meta.versions.map(Number).filter(Number.isInteger) : [];
   return {
     contract: validateContract(parsed, model),
-    version: version ?? (versions.length > 0 ? Math.max(...versions) : undefined),
+    version:
+      version ??
+      (typeof reported === 'string' && /^[1-9]\d*$/.test(reported)
+        ? Number(reported)
+        : versions.length > 0
+          ? Math.max(...versions)
+          : undefined),
   };
 }

@@ -24,8 +24,14 @@ function modelMetadata(model: ServedModel, versions: number[]): Record<string, u
     platform: model.contract.platform,
     inputs: model.contract.inputs,
     outputs: model.contract.outputs,
-    // The spec's `properties` map holds strings only, so the contract travels JSON-encoded.
-    properties: { labels: JSON.stringify(model.contract.labels), contract: JSON.stringify(model.contract) },
+    // The spec's `properties` map holds strings only, so the contract travels JSON-encoded. `version` is the
+    // version that answers this path: the default one (config.json `default_version`, else the latest) for an
+    // unversioned path, which clients record and `promote` takes as the champion.
+    properties: {
+      version: String(model.version),
+      labels: JSON.stringify(model.contract.labels),
+      contract: JSON.stringify(model.contract),
+    },
   };
 }
 

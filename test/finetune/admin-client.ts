@@ -29,12 +29,23 @@ export async function load(
   return { status: res.status, body: (await res.json()) as { error?: string; versions?: string[] } };
 }
 
-/** The versions a server lists for a model, and the version answering a request that names none. */
+/**
+ * The versions a server lists for a model, and the version answering a request that names none — as it
+ * answers, and as its metadata reports it (`properties.version`): `answers` is given only when the two agree.
+ */
 export async function served(
   url: string,
   model = 'weather',
 ): Promise<{ versions: string[]; answers: string }> {
-  const meta = (await (await fetch(`${url}/v2/models/${model}`)).json()) as { versions: string[] };
+  const meta = (await (await fetch(`${url}/v2/models/${model}`)).json()) as {
+    versions: string[];
+    properties: { version: string };
+  };
   const answer = await infer(url, model, ROW);
-  return { versions: meta.versions, answers: answer.body.model_version ?? `status ${answer.status}` };
+  const answers = answer.body.model_version ?? `status ${answer.status}`;
+  return {
+    versions: meta.versions,
+    answers:
+      answers === meta.properties.version ? answers : `${answers}, reported ${meta.properties.version}`,
+  };
 }

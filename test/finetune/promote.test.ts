@@ -22,15 +22,15 @@ t.test('champion/challenger run, a refused promotion, then a promotion', async (
   const { url } = server;
   const dir = await tempDir(t);
   const { newYork, seattle } = await writeHeldOutSets(dir);
-  const promote = (...checks: string[]) =>
+  // The first call names the champion; the second takes it from the server (metadata `properties.version`).
+  const promote = (champion: string[], ...checks: string[]) =>
     runCli([
       'promote',
       '--url',
       url,
       '--version',
       '2',
-      '--champion',
-      '1',
+      ...champion,
       '--admin-token',
       TOKEN,
       ...checks.flatMap((c) => ['--check', c]),
@@ -41,7 +41,7 @@ t.test('champion/challenger run, a refused promotion, then a promotion', async (
     ]);
   t.same(await served(url), { versions: ['1'], answers: '1' }, 'the server starts with v1 only');
 
-  const refused = await promote(`macro_f1:+0.5:${newYork}`, `accuracy:-0.02:${seattle}`);
+  const refused = await promote(['--champion', '1'], `macro_f1:+0.5:${newYork}`, `accuracy:-0.02:${seattle}`);
   t.equal(refused.code, 1, refused.stderr);
   t.match(
     refused.stderr,
@@ -94,7 +94,7 @@ t.test('champion/challenger run, a refused promotion, then a promotion', async (
     ['drizzle', 'fog', 'rain', 'snow', 'sun'],
   );
 
-  const promoted = await promote(`macro_f1:+0.05:${newYork}`, `accuracy:-0.02:${seattle}`);
+  const promoted = await promote([], `macro_f1:+0.05:${newYork}`, `accuracy:-0.02:${seattle}`);
   t.equal(promoted.code, 0, promoted.stderr);
   t.match(promoted.stdout, /- pass {2}new-york-2015 macro_f1[\s\S]*- pass {2}seattle-2015 accuracy/);
   t.match(

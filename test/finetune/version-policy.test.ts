@@ -13,6 +13,7 @@ import {
   readModelVersion,
   selectVersions,
 } from '../../lib/model-files.js';
+import { fetchContract } from '../../lib/model-source.js';
 import { startServer, tempDir } from '../helpers.js';
 import { infer } from '../server/v2-client.js';
 import { load, ROW, served } from './admin-client.js';
@@ -119,6 +120,11 @@ t.test(
       'staged: v2 served by name, v1 answers',
     );
     t.equal((await infer(url, 'weather/versions/2', ROW)).body.model_version, '2');
+    t.equal(
+      (await fetchContract(url, 'weather')).version,
+      1,
+      'a client records the version that answers, not the latest served',
+    );
 
     const promoted = await load(url, TOKEN, { version_policy: both, default_version: 2 });
     t.same(promoted.body, { name: 'weather', versions: ['1', '2'] });
