@@ -43,8 +43,8 @@ import {
 } from './data.js';
 import {
   argmaxAll,
-  denseWeights,
   mlpLayers,
+  mlpToOnnx,
   permutation,
   predictOnnx,
   round6,
@@ -52,7 +52,6 @@ import {
   useCpuBackend,
 } from './mlp.js';
 import { readMlpFromOnnx } from './onnx-import.js';
-import { exportMlpToOnnx } from './onnx-export.js';
 import { mulberry32 } from './prng.js';
 import { contractJson } from './train.js';
 
@@ -276,12 +275,7 @@ export async function finetuneWeatherModel(options: FinetuneOptions = {}): Promi
     weights,
     mulberry32(seed + 1),
   );
-  const layers = mlpLayers(model);
-  const onnx = exportMlpToOnnx({
-    name: 'weather',
-    hidden: denseWeights(layers.hidden),
-    output: denseWeights(layers.output),
-  });
+  const onnx = mlpToOnnx(model, 'weather');
 
   const session = await InferenceSession.create(Buffer.from(onnx));
   const report = async (s: InferenceSession, set: LabelledSet): Promise<ClassificationReport> => {

@@ -6,7 +6,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { InferenceSession, Tensor } from 'onnxruntime-node';
 import { argmaxRow } from '../lib/core/metrics.js';
-import { INPUT_NAME, OUTPUT_NAME, type DenseWeights } from './onnx-export.js';
+import { exportMlpToOnnx, INPUT_NAME, OUTPUT_NAME, type DenseWeights } from './onnx-export.js';
 
 export const HIDDEN_UNITS = 32;
 
@@ -48,6 +48,12 @@ export function mlpLayers(model: tf.Sequential): { hidden: tf.layers.Layer; outp
   const [hidden, output] = model.layers;
   if (hidden === undefined || output === undefined) throw new Error('model lost its layers');
   return { hidden, output };
+}
+
+/** The ONNX bytes of a trained two-layer MLP, named `name` (the model's `weather`). */
+export function mlpToOnnx(model: tf.Sequential, name: string): Uint8Array {
+  const { hidden, output } = mlpLayers(model);
+  return exportMlpToOnnx({ name, hidden: denseWeights(hidden), output: denseWeights(output) });
 }
 
 /** Class probabilities (rows × labels, row-major) from an ONNX session over a standardized feature matrix. */

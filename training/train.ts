@@ -20,15 +20,14 @@ import {
 } from './data.js';
 import {
   argmaxAll,
-  denseWeights,
   HIDDEN_UNITS,
-  mlpLayers,
+  mlpToOnnx,
   permutation,
   predictOnnx,
   round6,
   useCpuBackend,
 } from './mlp.js';
-import { exportMlpToOnnx, INPUT_NAME, OUTPUT_NAME } from './onnx-export.js';
+import { INPUT_NAME, OUTPUT_NAME } from './onnx-export.js';
 import { mulberry32 } from './prng.js';
 
 const SEED = 20150101;
@@ -92,12 +91,7 @@ export async function trainWeatherModel(): Promise<TrainedWeatherModel> {
 
   const model = buildModel(width, labels.length);
   await fit(model, data.train, width);
-  const layers = mlpLayers(model);
-  const onnx = exportMlpToOnnx({
-    name: 'weather',
-    hidden: denseWeights(layers.hidden),
-    output: denseWeights(layers.output),
-  });
+  const onnx = mlpToOnnx(model, 'weather');
 
   const session = await InferenceSession.create(Buffer.from(onnx));
   const evaluate = async (set: LabelledSet): Promise<ClassificationReport> => {
