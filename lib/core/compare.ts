@@ -243,15 +243,21 @@ const f4 = (x: number): string => x.toFixed(4);
 const signed = (x: number): string => `${x >= 0 ? '+' : '−'}${Math.abs(x).toFixed(4)}`;
 const percent = (x: number): string => `${(100 * x).toFixed(1)} %`;
 
-function metricName(metric: string): string {
+/** How reports name a metric: accuracy, macro-F1, log loss, F1 fog. */
+export function metricName(metric: string): string {
   if (metric === 'macro_f1') return 'macro-F1';
   if (metric === 'log_loss') return 'log loss';
   return metric.startsWith('f1:') ? `F1 ${metric.slice(3)}` : metric;
 }
 
+/** The delta moved in the metric's good direction (log loss: down). */
+export function isImprovement(d: MetricDelta): boolean {
+  return d.delta > 0 === d.higher_is_better;
+}
+
 function verdict(d: MetricDelta): string {
   if (!d.beyond_noise) return 'no';
-  return d.delta > 0 === d.higher_is_better ? 'yes, better' : 'yes, worse';
+  return isImprovement(d) ? 'yes, better' : 'yes, worse';
 }
 
 function table(header: string[], rows: string[][], align: string[]): string[] {

@@ -6,52 +6,18 @@
 import { readFile } from 'node:fs/promises';
 import { BatchInferError, ErrorCodes } from '../errors.js';
 import type { RunRecord } from '../monitoring/run-record.js';
-
-/** Checks a value against part of the record's shape; returns what is wrong with it, or undefined. */
-type Spec = (value: unknown, path: string) => string | undefined;
-
-const isObject = (v: unknown): v is Record<string, unknown> =>
-  typeof v === 'object' && v !== null && !Array.isArray(v);
-
-const number: Spec = (v, path) => (typeof v === 'number' ? undefined : `${path} is not a number`);
-const string: Spec = (v, path) => (typeof v === 'string' ? undefined : `${path} is not a string`);
-const boolean: Spec = (v, path) => (typeof v === 'boolean' ? undefined : `${path} is not true or false`);
-const nullable =
-  (spec: Spec): Spec =>
-  (v, path) =>
-    v === null ? undefined : spec(v, path);
-const optional =
-  (spec: Spec): Spec =>
-  (v, path) =>
-    v === undefined ? undefined : spec(v, path);
-const oneOf =
-  (...choices: string[]): Spec =>
-  (v, path) =>
-    typeof v === 'string' && choices.includes(v) ? undefined : `${path} is not one of ${choices.join(', ')}`;
-const listOf =
-  (spec: Spec): Spec =>
-  (v, path) =>
-    Array.isArray(v)
-      ? v.reduce<string | undefined>((found, x, i) => found ?? spec(x, `${path}[${i}]`), undefined)
-      : `${path} is not a list`;
-const mapOf =
-  (spec: Spec): Spec =>
-  (v, path) =>
-    isObject(v)
-      ? Object.entries(v).reduce<string | undefined>(
-          (found, [k, x]) => found ?? spec(x, `${path}.${k}`),
-          undefined,
-        )
-      : `${path} is not an object`;
-const object =
-  (fields: Record<string, Spec>): Spec =>
-  (v, path) =>
-    isObject(v)
-      ? Object.entries(fields).reduce<string | undefined>(
-          (found, [k, spec]) => found ?? spec(v[k], path === '' ? k : `${path}.${k}`),
-          undefined,
-        )
-      : `${path === '' ? 'the line' : path} is not an object`;
+import {
+  boolean,
+  listOf,
+  mapOf,
+  nullable,
+  number,
+  object,
+  oneOf,
+  optional,
+  string,
+  type Spec,
+} from './shape.js';
 
 const level = oneOf('ok', 'warn', 'drift');
 

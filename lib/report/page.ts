@@ -7,9 +7,10 @@ import { createHash } from 'node:crypto';
 import { VERSION } from '../version.js';
 import { CHART_SCRIPT, type ChartSpec } from './charts.js';
 import { timestamp } from './format.js';
-import { html, jsonForScript, raw, type Html } from './html.js';
+import { EMPTY, html, jsonForScript, raw, type Html } from './html.js';
 import { badge, toneOf, type ChartPlacement, type Section, type SectionContext } from './section.js';
 import { alertsSection } from './sections/alerts.js';
+import { comparisonSection } from './sections/comparison.js';
 import { distributionsSection } from './sections/distributions.js';
 import { driftSection } from './sections/drift.js';
 import { runsSection } from './sections/runs.js';
@@ -17,9 +18,12 @@ import { stagesSection } from './sections/stages.js';
 import { summarySection } from './sections/summary.js';
 import { trendsSection } from './sections/trends.js';
 import { STYLE } from './style.js';
-import type { ReportView } from './view.js';
+import { versionNames, type HistoryView, type ReportView } from './view.js';
 
-/** The sections, top to bottom. */
+/**
+ * The sections, top to bottom. The history's come first; the comparison follows the drift it may answer, and
+ * is the whole page when the report is made from a comparison alone.
+ */
 export const SECTIONS: readonly Section[] = [
   summarySection,
   alertsSection,
@@ -27,6 +31,7 @@ export const SECTIONS: readonly Section[] = [
   stagesSection,
   driftSection,
   distributionsSection,
+  comparisonSection,
   runsSection,
 ];
 
@@ -35,24 +40,54 @@ const sha256 = (text: string): string => `'sha256-${createHash('sha256').update(
 /** A script's text as element content: `</script` inside it would end the element early. */
 const scriptText = (source: string): string => source.replace(/<\/script/gi, '<\\/script');
 
-function header(view: ReportView): Html {
-  const run = view.latest.record;
+/** A comparison in a line: the model, both versions and the sets. */
+function comparisonLine(c: NonNullable<ReportView['comparison']>): Html {
+  const v = versionNames(c);
+  return html`model <code>${c.model}</code>: ${v.champion} (champion) against ${v.challenger} (challenger) on
+    ${c.sets.length} labelled set${c.sets.length === 1 ? '' : 's'}
+    (${c.sets.map((s, i) => html`${i === 0 ? '' : ', '}<code>${s.name}</code>`)})`;
+}
+
+function historyHeader(title: string, history: HistoryView): Html {
+  const run = history.latest.record;
   const others =
-    view.otherPipelines.length === 0
+    history.otherPipelines.length === 0
       ? ''
       : html` · other pipelines in this history:
-        ${view.otherPipelines.map((p, i) => html`${i === 0 ? '' : ', '}<code>${p}</code>`)}`;
+        ${history.otherPipelines.map((p, i) => html`${i === 0 ? '' : ', '}<code>${p}</code>`)}`;
   return html`<header class="top">
     <div>
-      <h1>${view.title}</h1>
+      <h1>${title}</h1>
       <p>
-        Pipeline <code>${view.pipeline}</code> · model
+        Pipeline <code>${history.pipeline}</code> · model
         <code>${run.model.name}</code>${run.model.version === null ? '' : ` version ${run.model.version}`} ·
-        run #${view.latest.number} of ${view.total}, ${timestamp(run.timings.started_at)}${others}
+        run #${history.latest.number} of ${history.total}, ${timestamp(run.timings.started_at)}${others}
       </p>
     </div>
     ${badge(run.status, toneOf(run.status))}
   </header>`;
+}
+
+function header(view: ReportView): Html {
+  if (view.history !== null) return historyHeader(view.title, view.history);
+  return html`<header class="top">
+    <div>
+      <h1>${view.title}</h1>
+      <p>Comparison of ${view.comparison === null ? '' : comparisonLine(view.comparison)}</p>
+    </div>
+  </header>`;
+}
+
+/** What the page was made from, for its footer. */
+function sources(view: ReportView): Html {
+  const runs =
+    view.history === null
+      ? EMPTY
+      : html`${view.history.total} run${view.history.total === 1 ? '' : 's'} of
+          <code>${view.history.pipeline}</code>`;
+  const comparison =
+    view.comparison === null ? EMPTY : html`the comparison of ${comparisonLine(view.comparison)}`;
+  return html`${runs}${view.history !== null && view.comparison !== null ? ' and ' : ''}${comparison}`;
 }
 
 /**
@@ -100,9 +135,8 @@ export function renderReport(view: ReportView, chartLibrary: string): string {
         ${header(view)}
         <main>${body}</main>
         <footer>
-          Made by batch-infer ${VERSION} at ${timestamp(view.generatedAt)} from ${view.total}
-          run${view.total === 1 ? '' : 's'} of <code>${view.pipeline}</code>. Charts by Chart.js (MIT),
-          inlined: this page loads nothing.
+          Made by batch-infer ${VERSION} at ${timestamp(view.generatedAt)} from ${sources(view)}. Charts by
+          Chart.js (MIT), inlined: this page loads nothing.
         </footer>
         ${data} ${code}
       </body>

@@ -4,8 +4,8 @@
  * configuration for the page script. A new section is one more function in page.ts's list.
  */
 import type { ChartSpec } from './charts.js';
-import { html, type Html } from './html.js';
-import type { ReportView } from './view.js';
+import { EMPTY, html, type Html } from './html.js';
+import type { HistoryView, ReportView } from './view.js';
 
 export interface ChartPlacement {
   /** Accessible name of the chart (the canvas's aria-label) and its caption. */
@@ -22,6 +22,11 @@ export interface SectionContext {
 
 /** One part of the report; an empty fragment leaves it out. */
 export type Section = (context: SectionContext) => Html;
+
+/** A section drawn from the run history: left out of a report made from a comparison alone. */
+export function historySection(render: (history: HistoryView, context: SectionContext) => Html): Section {
+  return (context) => (context.view.history === null ? EMPTY : render(context.view.history, context));
+}
 
 /** A titled section of the page; `id` is its anchor. */
 export function section(id: string, title: string, body: Html): Html {

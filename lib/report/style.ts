@@ -9,6 +9,7 @@ header.top, main, footer { max-width: 1240px; margin: 0 auto; padding: 0 24px; }
 header.top { display: flex; align-items: center; justify-content: space-between; gap: 16px; padding-top: 24px; padding-bottom: 8px; }
 h1 { margin: 0; font-size: 22px; }
 h2 { margin: 0 0 12px; font-size: 16px; }
+h3 { margin: 20px 0 8px; font-size: 15px; }
 header.top p { margin: 4px 0 0; color: var(--muted); }
 header.top .badge { font-size: 15px; padding: 4px 14px; }
 section { background: #fff; border: 1px solid var(--border); border-radius: 8px; padding: 16px 20px; margin: 16px 0; }
@@ -32,12 +33,14 @@ a { color: ${COLORS.current}; }
 .lead { margin-top: 0; }
 .note, .empty { color: var(--muted); }
 .scroll { overflow-x: auto; }
+.scroll + .scroll { margin-top: 14px; }
 table { width: 100%; border-collapse: collapse; font-size: 13px; }
 th, td { padding: 5px 10px; border-bottom: 1px solid #eaeef2; text-align: left; vertical-align: top; }
 th { color: var(--muted); font-weight: 600; border-bottom-color: var(--border); white-space: nowrap; }
 tbody tr:nth-child(even) { background: var(--subtle); }
 .num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
 td.over { color: ${COLORS.bad}; font-weight: 600; }
+td.changed { font-weight: 600; }
 .grid { display: grid; grid-template-columns: repeat(auto-fill, minmax(440px, 1fr)); gap: 16px; margin-top: 12px; }
 .grid.small { grid-template-columns: repeat(auto-fill, minmax(270px, 1fr)); }
 figure.chart { margin: 0; border: 1px solid var(--border); border-radius: 6px; padding: 10px 12px; min-width: 0; }

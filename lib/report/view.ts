@@ -1,14 +1,16 @@
 /**
- * What the report shows, worked out from the history before any markup: which pipeline, which runs, and the
- * latest run against its baseline (the median of the successful runs before it, as lib/core/trends.ts
- * judges throughput). Pure: the sections only lay this out.
+ * What the report shows, worked out before any markup: from the run history, which pipeline, which runs, and
+ * the latest run against its baseline (the median of the successful runs before it, as lib/core/trends.ts
+ * judges throughput); and a champion/challenger comparison, shown as it was computed. Either may be absent,
+ * not both. Pure: the sections only lay this out.
  */
+import type { ModelComparison } from '../core/compare.js';
 import { BASELINE_RUNS, median } from '../core/trends.js';
 import type { DriftReport } from '../core/drift.js';
 import type { RunRecord } from '../monitoring/run-record.js';
 
 export interface ReportOptions {
-  /** Page title; by default `batch-infer: <pipeline>`. */
+  /** Page title; by default `batch-infer: <pipeline>`, or for a comparison alone `batch-infer: <model> v1 against v2`. */
   title?: string;
   /** Runs shown in the trend charts and the run table, the latest last. */
   last: number;
@@ -30,10 +32,9 @@ export interface Comparison {
   median: number | null;
 }
 
-export interface ReportView {
-  title: string;
+/** The run history's part of the report. */
+export interface HistoryView {
   pipeline: string;
-  generatedAt: string;
   /** Runs of the pipeline in the history. */
   total: number;
   /** The last `last` runs, oldest first; never empty. */
@@ -46,6 +47,30 @@ export interface ReportView {
   p95: Comparison;
   /** Other pipelines that share the history file. */
   otherPipelines: string[];
+}
+
+export interface ReportView {
+  title: string;
+  generatedAt: string;
+  /** Null for a report of a comparison alone. */
+  history: HistoryView | null;
+  /** Null for a report of the history alone. */
+  comparison: ModelComparison | null;
+}
+
+/** What a report is made from: a run history, a comparison, or both. */
+export interface ReportSources {
+  /** Every run in the history file, oldest first; not empty. */
+  history?: readonly RunRecord[];
+  comparison?: ModelComparison;
+}
+
+/** How the comparison names the two versions: `v1`, or `champion` when its version is not known. */
+export function versionNames(c: ModelComparison): { champion: string; challenger: string } {
+  return {
+    champion: c.champion.version === null ? 'champion' : `v${c.champion.version}`,
+    challenger: c.challenger.version === null ? 'challenger' : `v${c.challenger.version}`,
+  };
 }
 
 /**
@@ -65,11 +90,7 @@ function compare(
   return { value, median: values.length === 0 ? null : median(values) };
 }
 
-/**
- * The view of `history` (every run in the file, oldest first; not empty). Throws a RangeError when
- * `options.pipeline` has no runs in it.
- */
-export function reportView(history: readonly RunRecord[], options: ReportOptions): ReportView {
+function historyView(history: readonly RunRecord[], options: ReportOptions): HistoryView {
   const pipeline = options.pipeline ?? history[history.length - 1]?.pipeline;
   const all = history
     .filter((r) => r.pipeline === pipeline)
@@ -84,9 +105,7 @@ export function reportView(history: readonly RunRecord[], options: ReportOptions
     .slice(-BASELINE_RUNS);
   const run = latest.record;
   return {
-    title: options.title ?? `batch-infer: ${pipeline}`,
     pipeline,
-    generatedAt: options.generatedAt.toISOString(),
     total: all.length,
     runs: all.slice(-options.last),
     latest,
@@ -96,4 +115,21 @@ export function reportView(history: readonly RunRecord[], options: ReportOptions
     p95: compare(run.requests.p95_ms, baseline, (r) => r.requests.p95_ms),
     otherPipelines: [...new Set(history.map((r) => r.pipeline))].filter((p) => p !== pipeline),
   };
+}
+
+/**
+ * The view of a history, a comparison or both. Throws a RangeError when neither is given, or when
+ * `options.pipeline` has no runs in the history.
+ */
+export function reportView(sources: ReportSources, options: ReportOptions): ReportView {
+  const history = sources.history === undefined ? null : historyView(sources.history, options);
+  const comparison = sources.comparison ?? null;
+  let title: string;
+  if (options.title !== undefined) title = options.title;
+  else if (history !== null) title = `batch-infer: ${history.pipeline}`;
+  else if (comparison !== null) {
+    const v = versionNames(comparison);
+    title = `batch-infer: ${comparison.model} ${v.champion} against ${v.challenger}`;
+  } else throw new RangeError('a report needs a run history, a comparison or both');
+  return { title, generatedAt: options.generatedAt.toISOString(), history, comparison };
 }

@@ -1,15 +1,17 @@
 /**
- * The report as a browser shows it: a real history from the built CLI (history-fixture.ts), the real
+ * The report as a browser shows it: a real history from the built CLI (history-fixture.ts) and a real
+ * comparison (`batch-infer evaluate --compare-version 2 --json` on the history's inputs), the real
  * `batch-infer report`, opened in headless Chromium from a file. Every chart must have drawn its data, and the
  * page must load nothing and log no error.
  */
-import t from 'tap';
-import { readFile } from 'node:fs/promises';
+import t, { type Test } from 'tap';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import type { ModelComparison } from '../../lib/core/compare.js';
 import type { RunRecord } from '../../lib/monitoring/run-record.js';
 import { startServer, tempDir } from '../helpers.js';
-import { findChromium, launch, openFile } from './chromium.js';
+import { findChromium, launch, openFile, type OpenedPage } from './chromium.js';
 import { cli, makeHistory, TEST_RUNS } from './history-fixture.js';
 
 interface CanvasState {
@@ -45,6 +47,16 @@ const CANVASES = `[...document.querySelectorAll('canvas')].map((canvas) => {
 
 const chromium = await findChromium();
 
+/** Every canvas of the page holds a chart that drew its series. */
+async function drawn(t: Test, page: OpenedPage['page']): Promise<CanvasState[]> {
+  const canvases = (await page.evaluate(CANVASES)) as CanvasState[];
+  for (const c of canvases) {
+    t.ok(c.chart && c.width > 0 && c.height > 0, `${c.label ?? c.id}: a chart with a size`);
+    t.ok(c.series > 50, `${c.label ?? c.id}: its series drawn (${c.series} of ${c.painted} pixels)`);
+  }
+  return canvases;
+}
+
 t.test(
   'the report renders in headless Chromium: every chart drawn, no error, no request',
   chromium === undefined
@@ -61,8 +73,26 @@ t.test(
     const latest = records[records.length - 1];
     t.equal(records.length, TEST_RUNS.length, 'one record per run, the failed one included');
     t.equal(latest?.drift?.dataset_drift, true, 'New York rows drift');
+    // v1 against v2 on the history's own inputs (makeHistory wrote them), as a user would compare them.
+    const compare = [
+      '-i',
+      'ny-2015.csv',
+      '-i',
+      'seattle-2015.csv',
+      '--model-version',
+      '1',
+      '--compare-version',
+      '2',
+    ];
+    const evaluated = await cli(['evaluate', ...compare, '--json'], dir);
+    t.equal(evaluated.code, 0, evaluated.code === 0 ? 'batch-infer evaluate exits 0' : evaluated.stderr);
+    const comparison = JSON.parse(evaluated.stdout) as ModelComparison;
+    await writeFile(join(dir, 'comparison.json'), evaluated.stdout);
     const report = join(dir, 'report.html');
-    const made = await cli(['report', '--history', history, '-o', report], dir);
+    const made = await cli(
+      ['report', '--history', history, '--comparison', 'comparison.json', '-o', report],
+      dir,
+    );
     t.equal(made.code, 0, made.code === 0 ? 'batch-infer report exits 0' : made.stderr);
 
     const browser = await launch(chromium as string);
@@ -71,14 +101,18 @@ t.test(
     t.same(problems, [], 'no console error, page error, failed request or CSP violation');
     t.same(requests, [pathToFileURL(report).href], 'no request but the page itself');
 
-    const canvases = (await page.evaluate(CANVASES)) as CanvasState[];
+    const canvases = await drawn(t, page);
     const features = latest?.drift?.features.length ?? 0;
-    // Trends 4, stage timings 2, predicted labels 1, one distribution per feature.
-    t.equal(canvases.length, 7 + features);
-    for (const c of canvases) {
-      t.ok(c.chart && c.width > 0 && c.height > 0, `${c.label ?? c.id}: a chart with a size`);
-      t.ok(c.series > 50, `${c.label ?? c.id}: its series drawn (${c.series} of ${c.painted} pixels)`);
-    }
+    // Trends 4, stage timings 2, predicted labels 1, one distribution per feature; the comparison's headline
+    // and one chart of intervals per set.
+    const sets = comparison.sets.length;
+    t.equal(sets, 2);
+    t.equal(canvases.length, 7 + features + 1 + sets);
+    t.same(
+      canvases.slice(7 + features, 7 + features + 1 + sets).map((c) => c.label),
+      ['Accuracy and macro-F1', ...comparison.sets.map((s) => `${s.name}: 95 % interval of each Δ`)],
+      'the comparison charts, drawn',
+    );
     const text = (await page.evaluate('document.body.innerText')) as string;
     t.match(text, /Run #5/);
     t.match(text, /BatchInferenceDataDrift/);
@@ -91,6 +125,27 @@ t.test(
       [...scores].sort((a, b) => b - a),
       'drift table sorted by score',
     );
+    const deltas = (await page.evaluate(
+      `[...document.querySelectorAll('#comparison table.figures tbody tr')].map((tr) => [...tr.cells].map((c) => c.innerText))`,
+    )) as string[][];
+    const overall = comparison.sets.flatMap((s) => s.deltas.filter((d) => !d.metric.startsWith('f1:')));
+    t.equal(deltas.length, overall.length, 'a row per figure and set');
+    t.same(
+      deltas.map((r) => r[5]),
+      overall.map((d) =>
+        d.beyond_noise ? (d.delta > 0 === d.higher_is_better ? 'yes, better' : 'yes, worse') : 'no',
+      ),
+      'each verdict as evaluate judged it',
+    );
     t.same(problems, [], 'still no problem after drawing and reading back');
+
+    // The comparison alone is a page of its own.
+    const alone = join(dir, 'comparison.html');
+    const made2 = await cli(['report', '--comparison', 'comparison.json', '-o', alone], dir);
+    t.equal(made2.code, 0, made2.code === 0 ? 'a report of the comparison alone' : made2.stderr);
+    const opened = await openFile(browser, alone);
+    t.equal((await drawn(t, opened.page)).length, 1 + sets, 'only the comparison charts');
+    t.same(opened.problems, [], 'no problem on the comparison alone');
+    t.same(opened.requests, [pathToFileURL(alone).href], 'no request but the page itself');
   },
 );

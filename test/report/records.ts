@@ -1,5 +1,10 @@
-/** Run records for the report's unit tests: the shape `batch-infer run` appends, with fields overridden. */
+/**
+ * Run records for the report's unit tests: the shape `batch-infer run` appends, with fields overridden; and a
+ * champion/challenger comparison computed from seeded predictions.
+ */
+import { compareModels, type LabelledPredictions, type ModelComparison } from '../../lib/core/compare.js';
 import type { FeatureDrift, DriftReport } from '../../lib/core/drift.js';
+import { mulberry32 } from '../../lib/core/prng.js';
 import type { RunRecord } from '../../lib/monitoring/run-record.js';
 
 export function feature(name: string, score: number, over: Partial<FeatureDrift> = {}): FeatureDrift {
@@ -74,3 +79,53 @@ export function record(minute: number, over: Partial<RunRecord> = {}): RunRecord
 
 export const jsonl = (records: readonly RunRecord[]): string =>
   records.map((r) => JSON.stringify(r)).join('\n') + '\n';
+
+/**
+ * A seeded model's predictions on `truth`: right with probability `skill`, else one of the other labels; its
+ * pick gets probability `confidence`, the rest share what is left.
+ */
+function predictions(
+  truth: readonly number[],
+  k: number,
+  skill: number,
+  confidence: number,
+  seed: number,
+): LabelledPredictions {
+  const random = mulberry32(seed);
+  const predicted = truth.map((t) => (random() < skill ? t : (t + 1 + Math.floor(random() * (k - 1))) % k));
+  const probabilities = predicted.flatMap((p) =>
+    Array.from({ length: k }, (_, c) => (c === p ? confidence : (1 - confidence) / (k - 1))),
+  );
+  return { truth: [...truth], predicted, probabilities };
+}
+
+/**
+ * A real comparison, made by compareModels (never hand-written figures): on `better` the challenger is far
+ * more accurate, on `worse` far less, on `same` it is the champion with a few predictions changed — so the
+ * three verdicts (beyond noise and better, beyond noise and worse, within noise) all occur.
+ */
+export function comparison(
+  labels: readonly string[] = ['rain', 'snow', 'sun'],
+  names: readonly [string, string, string] = ['better', 'worse', 'same'],
+  model = 'weather',
+): ModelComparison {
+  const random = mulberry32(11);
+  const k = labels.length;
+  const truth = Array.from({ length: 300 }, () => Math.floor(random() * k));
+  const champion = predictions(truth, k, 0.7, 0.6, 1);
+  const nudged: LabelledPredictions = {
+    ...champion,
+    predicted: Array.from(champion.predicted, (p, i) => (i % 50 === 0 ? (p + 1) % k : p)),
+  };
+  return compareModels(
+    model,
+    { champion: 1, challenger: 2 },
+    labels,
+    [
+      { name: names[0], champion, challenger: predictions(truth, k, 0.95, 0.9, 2) },
+      { name: names[1], champion, challenger: predictions(truth, k, 0.4, 0.9, 3) },
+      { name: names[2], champion, challenger: nudged },
+    ],
+    { resamples: 200, seed: 5 },
+  );
+}

@@ -1,7 +1,7 @@
 /** The alerts the latest run fired (lib/core/trends.ts), with the rule, the value and its threshold. */
 import type { Alert } from '../../core/trends.js';
 import { html } from '../html.js';
-import { badge, section, type Section, type Tone } from '../section.js';
+import { badge, historySection, section, type Section, type Tone } from '../section.js';
 
 const SEVERITY_TONE: Record<Alert['severity'], Tone> = { page: 'bad', ticket: 'warn', warning: 'muted' };
 
@@ -10,7 +10,7 @@ function number(x: number): string {
   return Number.isInteger(x) ? String(x) : x.toPrecision(3);
 }
 
-export const alertsSection: Section = ({ view }) => {
+export const alertsSection: Section = historySection((view) => {
   const alerts = view.latest.record.alerts;
   const body =
     alerts.length === 0
@@ -43,4 +43,4 @@ export const alertsSection: Section = ({ view }) => {
           </table>
         </div>`;
   return section('alerts', 'Alerts', body);
-};
+});

@@ -3,7 +3,7 @@ import type { FeatureDrift } from '../../core/drift.js';
 import { CATEGORY_AXIS, COLORS, valueAxis, type ChartSpec } from '../charts.js';
 import { score } from '../format.js';
 import { EMPTY, html } from '../html.js';
-import { section, type Section } from '../section.js';
+import { historySection, section, type Section } from '../section.js';
 import { driftOf } from '../view.js';
 
 const pct = (shares: readonly number[]): number[] => shares.map((s) => Math.round(s * 1000) / 10);
@@ -28,7 +28,7 @@ function distribution(f: FeatureDrift): ChartSpec {
   };
 }
 
-export const distributionsSection: Section = ({ view, chart }) => {
+export const distributionsSection: Section = historySection((view, { chart }) => {
   const features = driftOf(view.latest.record)?.features ?? [];
   if (features.length === 0) return EMPTY;
   return section(
@@ -47,4 +47,4 @@ export const distributionsSection: Section = ({ view, chart }) => {
           )}
       </div>`,
   );
-};
+});

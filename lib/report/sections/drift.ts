@@ -15,7 +15,7 @@ import { MISSING_RATIO, OUT_OF_RANGE_RATIO } from '../../core/trends.js';
 import { CATEGORY_AXIS, COLORS, valueAxis, type ChartSpec } from '../charts.js';
 import { count, percent, score } from '../format.js';
 import { EMPTY, html, type Html } from '../html.js';
-import { badge, section, toneOf, type Section } from '../section.js';
+import { badge, historySection, section, toneOf, type Section } from '../section.js';
 import { driftOf } from '../view.js';
 
 /** A ratio cell, marked when it is over the data-quality rule's threshold. */
@@ -84,7 +84,7 @@ function predictions(drift: DriftReport): ChartSpec {
   };
 }
 
-export const driftSection: Section = ({ view, chart }) => {
+export const driftSection: Section = historySection((view, { chart }) => {
   const drift = driftOf(view.latest.record);
   if (drift === null)
     return section(
@@ -112,4 +112,4 @@ export const driftSection: Section = ({ view, chart }) => {
         ${chart(predictions(drift), { title: 'Predicted labels', note: `${p.method.toUpperCase()} ${score(p.score)}: the share of each predicted label, training data against this run.` })}
       </div>`,
   );
-};
+});

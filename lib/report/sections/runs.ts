@@ -1,7 +1,7 @@
 /** Every run of the window as a row, newest first: the numbers behind the trend charts. */
 import { count, duration, percent, timestamp } from '../format.js';
 import { html, type Html } from '../html.js';
-import { badge, section, toneOf, type Section } from '../section.js';
+import { badge, historySection, section, toneOf, type Section } from '../section.js';
 import { driftOf, type NumberedRun } from '../view.js';
 
 function row({ number, record: r }: NumberedRun): Html {
@@ -25,7 +25,7 @@ function row({ number, record: r }: NumberedRun): Html {
   </tr> `;
 }
 
-export const runsSection: Section = ({ view }) =>
+export const runsSection: Section = historySection((view) =>
   section(
     'runs',
     'Runs',
@@ -53,4 +53,5 @@ export const runsSection: Section = ({ view }) =>
         </tbody>
       </table>
     </div>`,
-  );
+  ),
+);

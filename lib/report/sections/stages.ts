@@ -2,7 +2,7 @@
 import { STAGES } from '../../monitoring/run-stats.js';
 import { CATEGORY_AXIS, COLORS, runLabels, valueAxis, type ChartSpec } from '../charts.js';
 import { html } from '../html.js';
-import { section, type Section } from '../section.js';
+import { historySection, section, type Section } from '../section.js';
 import type { NumberedRun } from '../view.js';
 
 const STAGE_COLORS = [COLORS.current, COLORS.ok, COLORS.accent, COLORS.warn] as const;
@@ -46,7 +46,7 @@ function stagesOverRuns(runs: readonly NumberedRun[]): ChartSpec {
   };
 }
 
-export const stagesSection: Section = ({ view, chart }) =>
+export const stagesSection: Section = historySection((view, { chart }) =>
   section(
     'stages',
     'Stage timings',
@@ -57,4 +57,5 @@ export const stagesSection: Section = ({ view, chart }) =>
       })}
       ${chart(stagesOverRuns(view.runs), { title: 'Each stage over the runs' })}
     </div>`,
-  );
+  ),
+);

@@ -2,9 +2,9 @@
 import { ROBUST_FLOOR } from '../../core/trends.js';
 import { count, duration, percent, timestamp } from '../format.js';
 import { EMPTY, html, type Html } from '../html.js';
-import { badge, section, toneOf, type Section, type Tone } from '../section.js';
+import { badge, historySection, section, toneOf, type Section, type Tone } from '../section.js';
 import type { RunRecord } from '../../monitoring/run-record.js';
-import { driftOf, type Comparison, type ReportView } from '../view.js';
+import { driftOf, type Comparison, type HistoryView } from '../view.js';
 
 function card(label: string, value: Html | string, detail: Html | string = EMPTY): Html {
   return html`<div class="card">
@@ -38,7 +38,7 @@ function requestsCard(requests: RunRecord['requests']): Html {
   );
 }
 
-function driftCard(view: ReportView): Html {
+function driftCard(view: HistoryView): Html {
   const drift = driftOf(view.latest.record);
   if (drift === null)
     return card(
@@ -55,7 +55,7 @@ function driftCard(view: ReportView): Html {
   );
 }
 
-export const summarySection: Section = ({ view }) => {
+export const summarySection: Section = historySection((view) => {
   const run = view.latest.record;
   const rows = run.rows;
   const n = view.baselineRuns;
@@ -86,4 +86,4 @@ export const summarySection: Section = ({ view }) => {
         Inputs: ${run.inputs.map((input, i) => html`${i === 0 ? EMPTY : ', '}<code>${input}</code>`)}
       </p>`,
   );
-};
+});

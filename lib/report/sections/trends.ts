@@ -2,7 +2,7 @@
 import { DATASET_DRIFT_SHARE } from '../../core/drift.js';
 import { CATEGORY_AXIS, COLORS, runLabels, thresholdLine, valueAxis, type ChartSpec } from '../charts.js';
 import { html } from '../html.js';
-import { section, type Section } from '../section.js';
+import { historySection, section, type Section } from '../section.js';
 import { driftOf, type NumberedRun } from '../view.js';
 import type { RunRecord } from '../../monitoring/run-record.js';
 
@@ -120,7 +120,7 @@ function driftShare(runs: readonly NumberedRun[]): ChartSpec {
   };
 }
 
-export const trendsSection: Section = ({ view, chart }) => {
+export const trendsSection: Section = historySection((view, { chart }) => {
   const runs = view.runs;
   const measured = runs.some((r) => r.record.requests.p95_ms !== null);
   const profiled = runs.some((r) => driftOf(r.record) !== null);
@@ -159,4 +159,4 @@ export const trendsSection: Section = ({ view, chart }) => {
       }
     </div>`,
   );
-};
+});
