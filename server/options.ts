@@ -45,7 +45,10 @@ export interface ModelServerOptions {
    */
   maxBatchSize?: number;
   /**
-   * How long a request may wait for batch-mates, in milliseconds (Triton's max_queue_delay).
+   * How long a queued request may wait for batch-mates, in milliseconds (Triton's max_queue_delay). It only
+   * applies while one of the model's runs is in flight: with none, a request is sent at once. While one is,
+   * queued requests leave together when the model's last run in flight ends, when they fill `maxBatchSize`,
+   * or when the oldest has waited this long.
    * @default 2
    */
   maxQueueDelayMs?: number;

@@ -52,7 +52,8 @@ export const serveCommand: Command = {
     'max-queue-delay': {
       type: 'string',
       value: '<duration>',
-      description: 'How long a request may wait for batch-mates.',
+      description:
+        "How long a request may wait for batch-mates while one of its model's runs is in flight (a request to an idle model is sent at once).",
       default: '2ms',
     },
     'max-queue-size': {

@@ -41,7 +41,11 @@ export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
     const cutOff = () =>
       reject(new HttpError(400, 'The request body was not received completely: the connection was closed'));
     req.on('data', onData);
-    req.once('end', () => resolve(Buffer.concat(chunks, size)));
+    // A small body arrives as one chunk, which Node's HTTP parser has already copied out of the socket's
+    // buffer: it is the body as it stands, with no second copy.
+    req.once('end', () =>
+      resolve(chunks.length === 1 && chunks[0] !== undefined ? chunks[0] : Buffer.concat(chunks, size)),
+    );
     req.once('error', cutOff);
     req.once('close', () => {
       if (!req.complete) cutOff();

@@ -75,12 +75,3 @@ export function encodeTensorBytes(tensor: Tensor): Buffer {
   swapBytes(copy, datatypeInfo(tensor.datatype).bytes);
   return copy;
 }
-
-/** A binary response body: the JSON header, then the blobs; `headerLength` goes in INFERENCE_HEADER. */
-export function binaryBody(
-  header: unknown,
-  blobs: readonly Buffer[],
-): { body: Buffer; headerLength: number } {
-  const json = Buffer.from(JSON.stringify(header), 'utf8');
-  return { body: Buffer.concat([json, ...blobs]), headerLength: json.length };
-}
