@@ -2,7 +2,7 @@
  * Feature spec → feature vector. The same code computes features for training (training/), for the batch
  * pipeline's Preprocessor and for the server's SageMaker/Vertex routes, so training/serving skew cannot creep in.
  */
-import { parseDayOfYear, parseDecimal, type Parsed } from './parse.js';
+import { dayOfYearValue, decimalValue, parseDayOfYear, parseDecimal, type Parsed } from './parse.js';
 
 /** How a feature's raw value is taken from its column. */
 export type FeatureTransform =
@@ -23,13 +23,20 @@ export function rawFeature(
   spec: FeatureSpec,
   record: Readonly<Record<string, string | undefined>>,
 ): Parsed<number> {
-  const text = record[spec.column];
+  return rawFeatureOf(spec, record[spec.column]);
+}
+
+function rawFeatureOf(spec: FeatureSpec, text: string | undefined): Parsed<number> {
   const { transform } = spec;
   if (transform.type === 'number') return parseDecimal(text);
   const doy = parseDayOfYear(text);
   if (!doy.ok) return doy;
-  const angle = (2 * Math.PI * doy.value) / transform.period;
-  return { ok: true, value: transform.fn === 'sin' ? Math.sin(angle) : Math.cos(angle) };
+  return { ok: true, value: dayOfYearFeature(transform, doy.value) };
+}
+
+function dayOfYearFeature(transform: FeatureTransform & { type: 'day_of_year' }, doy: number): number {
+  const angle = (2 * Math.PI * doy) / transform.period;
+  return transform.fn === 'sin' ? Math.sin(angle) : Math.cos(angle);
 }
 
 export function standardize(spec: FeatureSpec, raw: number): number {
@@ -61,6 +68,65 @@ export function computeFeatures(
     features[i] = feature;
   }
   return { ok: true, raw, features };
+}
+
+/**
+ * Fills `raw` and `features` (one element per spec) from a row's values; answers the reason the row is
+ * unusable, or undefined. `raw` gets NaN for each value that is missing or unparsable, the others all the same.
+ */
+export type ValuesFeaturizer = (
+  values: readonly (string | undefined)[],
+  raw: Float64Array,
+  features: Float32Array,
+) => string | undefined;
+
+/**
+ * {@link computeFeatures} for rows given as values arrays in `columns`' order: the Preprocessor's per-row path.
+ * Same values, same reasons (the first bad feature's), but no record object, and no object per feature unless a
+ * value is refused or is not a plain decimal or `YYYY-MM-DD`; those go through {@link rawFeature}'s parsers.
+ */
+export function featuresFromValues(
+  specs: readonly FeatureSpec[],
+  columns: readonly string[],
+): ValuesFeaturizer {
+  const steps = specs.map((spec) => ({
+    spec,
+    index: columns.indexOf(spec.column),
+    transform: spec.transform,
+    mean: spec.standardize.mean,
+    std: spec.standardize.std,
+    label: `column ${JSON.stringify(spec.column)}`,
+  }));
+  return (values, raw, features) => {
+    let reason: string | undefined;
+    for (let i = 0; i < steps.length; i++) {
+      const step = steps[i] as (typeof steps)[number];
+      const text = step.index < 0 ? undefined : values[step.index];
+      const { transform } = step;
+      let value: number;
+      if (transform.type === 'number') value = decimalValue(text);
+      else {
+        const doy = dayOfYearValue(text);
+        value = Number.isNaN(doy) ? Number.NaN : dayOfYearFeature(transform, doy);
+      }
+      if (Number.isNaN(value)) {
+        // Not the fast path's: refused, or taken only by the full parser (a time, spaces around a number).
+        const parsed = rawFeatureOf(step.spec, text);
+        if (!parsed.ok) {
+          raw[i] = Number.NaN;
+          reason ??= `${step.label}: ${parsed.reason}`;
+          continue;
+        }
+        value = parsed.value;
+      }
+      raw[i] = value;
+      // A value can parse yet overflow float32 once standardized (precipitation -1e308): the model would answer NaN.
+      const feature = Math.fround((value - step.mean) / step.std);
+      if (!Number.isFinite(feature)) reason ??= `${step.label}: ${value} is out of range`;
+      features[i] = feature;
+    }
+    return reason;
+  };
 }
 
 /** Columns the feature spec reads, in first-use order, without repeats. */

@@ -11,7 +11,7 @@
  * A quote error before the first record ends is an error of the run (BI_ERR_CSV_PARSE): there is no header.
  */
 import { Transform, type TransformCallback } from 'node:stream';
-import { parse, type Options, type Parser } from 'csv-parse';
+import { Parser, type Options } from 'csv-parse';
 import { BatchInferError, ErrorCodes } from '../errors.js';
 import type { SourceRecord } from '../types.js';
 
@@ -33,15 +33,42 @@ const QUOTE_ERRORS: ReadonlySet<string> = new Set([
 const LF = 10;
 const CR = 13;
 
+const OPTIONS: Readonly<Options> = Object.freeze({
+  bom: true,
+  skip_empty_lines: true,
+  relax_column_count: true,
+});
+
+/**
+ * csv-parse with its records taken as they are pushed. Its `on_record` option would do the same, but makes it
+ * build two info objects per record (a copy of `info` and a context around it); what is needed of them, a few
+ * numbers, is read from the parser's own `info` instead: it holds at the push what the context would.
+ */
+class RecordParser extends Parser {
+  readonly #onRecord: (values: string[]) => void;
+
+  constructor(onRecord: (values: string[]) => void) {
+    super(OPTIONS);
+    this.#onRecord = onRecord;
+  }
+
+  override push(chunk: unknown, encoding?: BufferEncoding): boolean {
+    if (chunk === null) return super.push(chunk, encoding);
+    this.#onRecord(chunk as string[]);
+    return true;
+  }
+}
+
 class CsvParser extends Transform {
-  #parser: Parser;
+  #parser: RecordParser;
   /** Where the current csv-parse started. */
   #start: Position = { line: 0, byte: 0 };
   /** Where the last whole record (the header included) ended (two numbers, not a Position: set per record). */
   #endLine = 0;
   #endByte = 0;
-  /** csv-parse's count of lines there. */
+  /** csv-parse's count of lines and of blank lines skipped there. */
   #endLines = 0;
+  #endEmpty = 0;
   /** Bytes from `#keptFrom` on, fed to csv-parse since the last whole record: where a restart reads from. */
   #kept: Buffer[] = [];
   #keptFrom = 0;
@@ -54,53 +81,46 @@ class CsvParser extends Transform {
     this.#parser = this.#newParser();
   }
 
-  #newParser(): Parser {
-    // csv-parse's own `lines` counts a CRLF inside a quoted field as two lines, so lines are counted here: a
-    // record starts right after the previous one ended, plus any blank lines skipped (`empty_lines`) between.
-    const start = this.#start;
+  #newParser(): RecordParser {
     this.#endLines = 0;
-    let previousEnd = start.line;
-    let previousEmpty = 0;
-    const options: Options<SourceRecord, string[]> = {
-      bom: true,
-      skip_empty_lines: true,
-      relax_column_count: true,
-      on_record: (values, context) => {
-        const line = previousEnd + (context.empty_lines - previousEmpty) + 1;
-        // Line breaks inside fields (CRLF counts once), and the first field decoded with U+FFFD, if any.
-        let breaks = 0;
-        let invalid = -1;
-        for (let f = 0; f < values.length; f++) {
-          const value = values[f] as string;
-          for (let i = 0; i < value.length; i++) {
-            const c = value.charCodeAt(i);
-            if (c === LF || (c === CR && value.charCodeAt(i + 1) !== LF)) breaks++;
-            else if (c === 0xfffd && invalid < 0) invalid = f;
-          }
-        }
-        previousEnd = line + breaks;
-        previousEmpty = context.empty_lines;
-        this.#endLine = previousEnd;
-        this.#endByte = start.byte + context.bytes;
-        this.#endLines = context.lines;
-        if (this.#header === undefined) this.#header = values;
-        else if (invalid >= 0) {
-          this.push({
-            line,
-            values,
-            error: `not valid UTF-8: ${this.#field(invalid)} holds bytes that decode as U+FFFD`,
-          } satisfies SourceRecord);
-          return undefined;
-        }
-        this.push({ line, values } satisfies SourceRecord);
-        return undefined;
-      },
-    };
-    // csv-parse types `on_record` only on its `columns` overloads; the plain overload takes the same options.
-    const parser = parse(options as unknown as Options);
+    this.#endEmpty = 0;
+    const parser = new RecordParser((values) => this.#onRecord(values));
     // Its errors are taken from the write and end callbacks (#parse); an unheard 'error' event would crash.
     parser.on('error', () => undefined);
     return parser;
+  }
+
+  #onRecord(values: string[]): void {
+    // csv-parse's own `lines` counts a CRLF inside a quoted field as two lines, so lines are counted here: a
+    // record starts right after the previous one ended, plus any blank lines skipped (`empty_lines`) between.
+    const info = this.#parser.info;
+    const line = this.#endLine + (info.empty_lines - this.#endEmpty) + 1;
+    // Line breaks inside fields (CRLF counts once), and the first field decoded with U+FFFD, if any.
+    let breaks = 0;
+    let invalid = -1;
+    for (let f = 0; f < values.length; f++) {
+      const value = values[f] as string;
+      for (let i = 0; i < value.length; i++) {
+        const c = value.charCodeAt(i);
+        if (c > CR && c !== 0xfffd) continue;
+        if (c === LF || (c === CR && value.charCodeAt(i + 1) !== LF)) breaks++;
+        else if (c === 0xfffd && invalid < 0) invalid = f;
+      }
+    }
+    this.#endLine = line + breaks;
+    this.#endEmpty = info.empty_lines;
+    this.#endByte = this.#start.byte + info.bytes;
+    this.#endLines = info.lines;
+    if (this.#header === undefined) this.#header = values;
+    else if (invalid >= 0) {
+      this.push({
+        line,
+        values,
+        error: `not valid UTF-8: ${this.#field(invalid)} holds bytes that decode as U+FFFD`,
+      } satisfies SourceRecord);
+      return;
+    }
+    this.push({ line, values } satisfies SourceRecord);
   }
 
   /** "field 3 (date)": 1-based, with the header's name. */

@@ -7,7 +7,12 @@
 import { performance } from 'node:perf_hooks';
 import { Transform, type TransformCallback } from 'node:stream';
 import { BatchInferError, ErrorCodes } from '../errors.js';
-import { computeFeatures, rawFeature, requiredColumns, type FeatureSpec } from '../core/features.js';
+import {
+  featuresFromValues,
+  requiredColumns,
+  type FeatureSpec,
+  type ValuesFeaturizer,
+} from '../core/features.js';
 import { integerOption, refuseUnknownKeys, signalOption } from '../core/options.js';
 import type { PreparedRow, RejectedRow, SourceRecord } from '../types.js';
 
@@ -46,8 +51,10 @@ export class Preprocessor extends Transform {
   readonly #onReject: (row: RejectedRow) => void;
   readonly #onRaw: ((raw: Float64Array) => void) | undefined;
   readonly #skipRows: number;
+  /** Where raw values go when no one reads them. */
+  readonly #scratch: Float64Array;
   #columns: readonly string[] | undefined;
-  #lookup: { column: string; index: number }[] = [];
+  #featurize: ValuesFeaturizer | undefined;
   /** Rows read, prepared and rejected so far. */
   readonly counts = { read: 0, prepared: 0, rejected: 0 };
   #busyMs = 0;
@@ -72,6 +79,7 @@ export class Preprocessor extends Transform {
     this.#onReject = options.onReject ?? (() => undefined);
     this.#onRaw = options.onRaw;
     this.#skipRows = integerOption('skipRows', options.skipRows, 0, 0);
+    this.#scratch = new Float64Array(options.features.length);
     if (options.columns !== undefined) this.#setColumns(options.columns);
   }
 
@@ -95,17 +103,17 @@ export class Preprocessor extends Transform {
       );
     }
     this.#columns = columns;
-    this.#lookup = requiredColumns(this.#features).map((column) => ({
-      column,
-      index: columns.indexOf(column),
-    }));
+    this.#featurize = featuresFromValues(this.#features, columns);
   }
 
-  /** A rejected row's raw values: computeFeatures stops at the first bad one, a quality profile wants them all. */
-  #rawWithGaps(cells: Record<string, string | undefined>): Float64Array {
-    return Float64Array.from(this.#features, (spec) => {
-      const parsed = rawFeature(spec, cells);
-      return parsed.ok ? parsed.value : Number.NaN;
+  #reject(record: SourceRecord, row: number, error: string): void {
+    this.counts.rejected++;
+    this.#onReject({
+      line: record.line,
+      values: record.values,
+      error,
+      row,
+      ...(record.file === undefined ? {} : { file: record.file }),
     });
   }
 
@@ -125,45 +133,34 @@ export class Preprocessor extends Transform {
       callback();
       return;
     }
-    const reject = (error: string): void => {
-      this.counts.rejected++;
-      this.#onReject({
-        line: record.line,
-        values: record.values,
-        error,
-        row,
-        ...(record.file === undefined ? {} : { file: record.file }),
-      });
-    };
     if (record.error !== undefined) {
-      reject(record.error);
+      this.#reject(record, row, record.error);
       callback();
       return;
     }
     if (record.values.length !== this.#columns.length) {
-      reject(`expected ${this.#columns.length} fields, got ${record.values.length}`);
+      this.#reject(record, row, `expected ${this.#columns.length} fields, got ${record.values.length}`);
       callback();
       return;
     }
     const started = performance.now();
-    const cells: Record<string, string | undefined> = {};
-    for (const { column, index } of this.#lookup) cells[column] = record.values[index];
-    const result = computeFeatures(this.#features, cells);
-    this.#onRaw?.(result.ok ? result.raw : this.#rawWithGaps(cells));
+    const width = this.#features.length;
+    // The raw values are the drift and quality profiles' (onRaw): not computed into an array of its own without one.
+    const raw = this.#onRaw === undefined ? this.#scratch : new Float64Array(width);
+    const features = new Float32Array(width);
+    const reason = (this.#featurize as ValuesFeaturizer)(record.values, raw, features);
+    this.#onRaw?.(raw);
     this.#busyMs += performance.now() - started;
-    if (!result.ok) {
-      reject(result.reason);
+    if (reason !== undefined) {
+      this.#reject(record, row, reason);
       callback();
       return;
     }
     this.counts.prepared++;
-    const prepared: PreparedRow = {
-      line: record.line,
-      values: record.values,
-      features: result.features,
-      row,
-      ...(record.file === undefined ? {} : { file: record.file }),
-    };
+    const prepared: PreparedRow =
+      record.file === undefined
+        ? { line: record.line, values: record.values, features, row }
+        : { line: record.line, values: record.values, features, row, file: record.file };
     callback(null, prepared);
   }
 }

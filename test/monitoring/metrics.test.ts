@@ -104,7 +104,6 @@ t.test('every HTTP attempt is observed by outcome, and retries are counted', asy
   t.ok((record?.requests.p99_ms ?? 0) >= 250, 'the stalled attempt (2 s) shows in p99');
 });
 
-
 interface PushedGroup {
   labels: Record<string, string>;
   [metric: string]: unknown;
