@@ -24,6 +24,9 @@ import { BUNDLED_MODELS_DIR } from './model-files.js';
 export const PROTOCOLS = [...HTTP_PROTOCOLS, 'local'] as const;
 export type Protocol = (typeof PROTOCOLS)[number];
 
+/** Batches in flight by default for `local` (see `concurrency`). */
+const LOCAL_CONCURRENCY = 1;
+
 export const INPUT_FORMATS = ['csv', 'jsonl'] as const;
 export type InputFormat = (typeof INPUT_FORMATS)[number];
 
@@ -107,8 +110,9 @@ export interface PipelineOptions {
    */
   batchSize?: number;
   /**
-   * Requests in flight at most.
-   * @default 4
+   * Requests in flight at most (batches being scored, for `local`).
+   * @default 4; 1 for `local`, whose model runs on this process's thread anyway: more batches in flight only
+   * hold more rows in memory (measured at 1M rows: 4 took 1.2× the CPU and 1.24× the peak RSS of 1)
    */
   concurrency?: number;
   /**
@@ -454,7 +458,13 @@ export function normalizePipelineOptions(options: PipelineOptions): ResolvedPipe
     protocol,
     predictRoute: stringOption('predictRoute', options.predictRoute),
     batchSize: integerOption('batchSize', options.batchSize, DEFAULT_BATCH_SIZE, 1, 1_000_000),
-    concurrency: integerOption('concurrency', options.concurrency, DEFAULT_CONCURRENCY, 1, 1024),
+    concurrency: integerOption(
+      'concurrency',
+      options.concurrency,
+      protocol === 'local' ? LOCAL_CONCURRENCY : DEFAULT_CONCURRENCY,
+      1,
+      1024,
+    ),
     timeout: integerOption('timeout', options.timeout, 30_000, 1),
     retries: integerOption('retries', options.retries, DEFAULT_RETRY_POLICY.retries, 0, 100),
     maxRejectRatio: numberOption('maxRejectRatio', options.maxRejectRatio, 1, 0, 1),

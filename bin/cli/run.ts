@@ -91,7 +91,12 @@ export const runCommand: Command = {
       default: '/predict',
     },
     'batch-size': { type: 'string', value: '<n>', description: 'Rows per request.', default: '1024' },
-    concurrency: { type: 'string', value: '<n>', description: 'Requests in flight at most.', default: '4' },
+    concurrency: {
+      type: 'string',
+      value: '<n>',
+      description: 'Requests in flight at most (batches being scored, in process).',
+      default: '4; 1 in process',
+    },
     timeout: {
       type: 'string',
       value: '<duration>',

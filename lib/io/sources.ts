@@ -85,6 +85,13 @@ function parse(bytes: Readable, format: InputFormat, onBytes: (n: number) => voi
   return pipeline(bytes, parser(format), () => undefined);
 }
 
+/**
+ * Bytes per read from an input file. Smaller than Node's 64 KiB default: a chunk's records are then few enough
+ * to die young (in V8's new space) instead of being promoted, which cut peak RSS by ~45 MB and CPU per row by
+ * ~20 % at 1M rows (benchmarks/README.md).
+ */
+const READ_CHUNK_BYTES = 16 * 1024;
+
 async function* concatenated(
   paths: readonly string[],
   format: (path: string) => InputFormat,
@@ -94,7 +101,7 @@ async function* concatenated(
   for (const file of paths) {
     let first = true;
     for await (const record of parse(
-      createReadStream(file),
+      createReadStream(file, { highWaterMark: READ_CHUNK_BYTES }),
       format(file),
       onBytes,
     ) as AsyncIterable<SourceRecord>) {

@@ -3,7 +3,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { readFile, writeFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { PACKAGE_ROOT } from '../../lib/package-root.js';
-import { tempDir, WEATHER_CSV } from '../helpers.js';
+import { startFaultProxy } from '../../testing/index.js';
+import { startServer, tempDir, WEATHER_CSV } from '../helpers.js';
 
 // A run killed with SIGKILL (no cleanup at all) at several points, then started again with --resume, must end
 // with the same bytes as a run that was never interrupted: output and rejects.
@@ -64,16 +65,26 @@ t.test('SIGKILL at several points, then --resume: byte-identical output and reje
     for (const [i, row] of rows.entries())
       big.push((copy * rows.length + i) % 997 === 0 ? row.replace(/,[^,]*,/, ',not-a-date,') : row);
   await writeFile(join(dir, 'in.csv'), big.join('\n') + '\n');
+  // Scored through a proxy that spreads each answer over 20 ms, one request at a time: the run lasts 11 s
+  // at least, however fast the machine, so the kills below land mid-run (checkpoints come every second).
+  const proxy = await startFaultProxy({
+    target: await startServer(t),
+    rates: { slowBody: 1 },
+    slowBodyMs: 20,
+  });
+  t.teardown(() => proxy.close());
   const args = ['-i', 'in.csv', '-o', 'out.csv', '--batch-size', '64', '--resume'];
+  const transport = ['--url', proxy.url, '--concurrency', '1'];
 
-  const reference = await start([...args.slice(0, 2), '-o', 'ref.csv', ...args.slice(4)], dir).done;
+  const reference = await start([...args.slice(0, 2), '-o', 'ref.csv', ...args.slice(4), ...transport], dir)
+    .done;
   t.equal(reference.code, 0, reference.stderr);
 
-  await killAt(args, dir, 0);
-  await killAt(args, dir, 1);
+  await killAt([...args, ...transport], dir, 0);
+  await killAt([...args, ...transport], dir, 1);
   const first = await checkpoints(join(dir, 'out.csv.journal'));
   t.ok(first >= 1, `killed with ${first} checkpoint(s) in the journal`);
-  await killAt(args, dir, 2);
+  await killAt([...args, ...transport], dir, 2);
 
   const refused = await start(['-i', 'in.csv', '-o', 'out.csv', '--batch-size', '32', '--resume'], dir).done;
   t.equal(refused.code, 1);
@@ -82,7 +93,7 @@ t.test('SIGKILL at several points, then --resume: byte-identical output and reje
     /Cannot resume: the journal .*out\.csv\.journal belongs to a run with other settings/,
   );
 
-  const resumed = await start(args, dir).done;
+  const resumed = await start([...args, ...transport], dir).done;
   t.equal(resumed.code, 0, resumed.stderr);
   t.ok(
     (await readFile(join(dir, 'out.csv'))).equals(await readFile(join(dir, 'ref.csv'))),
