@@ -2,9 +2,9 @@
  * `npm run bench` — runs every figure several times (interleaving the variants it compares), prints a table
  * (median, min–max) and writes benchmarks/results/<date>.json with the machine's details.
  *
- *   npm run bench                      full run (1M-row pipeline; 15–20 minutes on 2 cores)
+ *   npm run bench                      full run (1M-row pipeline, 10M rows for memory; 20–30 minutes on 2 cores)
  *   npm run bench -- --quick           smoke mode: 20k rows, 1 repeat, < 2 minutes; checks the output is well formed
- *   options: --rows <n> (pipeline size)  --repeats <n>  --only limits,online,scaling  --no-build  --seed <n>
+ *   options: --rows <n> (pipeline size)  --repeats <n>  --only limits,memory,online,scaling  --no-build  --seed <n>
  *            --profile <dir>: every child writes CPU profiles there (summarize with benchmarks/profile.ts)
  *
  * No timing assertion anywhere: the run fails only if a figure cannot be measured or the output is malformed.
@@ -20,10 +20,11 @@ import { profileChildren } from './lib/processes.js';
 import { formatTable, machineInfo, type Measurement } from './lib/stats.js';
 import type { FigureContext } from './figures/context.js';
 import { endToEnd } from './figures/end-to-end.js';
+import { memory } from './figures/memory.js';
 import { online } from './figures/online.js';
 import { scaling } from './figures/scaling.js';
 
-const FIGURES = ['limits', 'online', 'scaling'] as const;
+const FIGURES = ['limits', 'memory', 'online', 'scaling'] as const;
 type Figure = (typeof FIGURES)[number];
 
 const { values } = parseArgs({
@@ -49,10 +50,11 @@ const config = {
   seed: positive('seed', values.seed, DEFAULT_SEED),
   pipeline_rows: positive('rows', values.rows, quick ? 20_000 : 1_000_000),
   repeats: positive('repeats', values.repeats, quick ? 1 : 2),
+  memory_rows: quick ? 20_000 : 1_000_000,
   online_seconds: quick ? 1 : 4,
-  scaling_rows: quick ? 20_000 : 100_000,
+  scaling_rows: quick ? 20_000 : 500_000,
   scaling_concurrency: quick ? [1, 4] : [1, 2, 4, 8],
-  scaling_batch_size: quick ? [64, 256] : [64, 256, 1024],
+  scaling_batch_size: quick ? [64, 256] : [256, 1024, 4096],
 };
 const only = (values.only?.split(',') ?? [...FIGURES]) as Figure[];
 for (const f of only)
@@ -98,6 +100,12 @@ try {
       `limits + pipeline end to end, ${config.pipeline_rows.toLocaleString('en-US')} rows, ${config.repeats} repeat(s)`,
     );
     measurements.push(...(await endToEnd(ctx, config.pipeline_rows)));
+  }
+  if (only.includes('memory')) {
+    log(
+      `memory, ${config.memory_rows.toLocaleString('en-US')} and 10× as many rows, ${config.repeats} repeat(s)`,
+    );
+    measurements.push(...(await memory(ctx, config.memory_rows)));
   }
   if (only.includes('online')) {
     log(`online serving, ${config.online_seconds} s per point, ${config.repeats} repeat(s)`);

@@ -6,7 +6,6 @@
 import { BatchInferError, ErrorCodes, show } from './errors.js';
 import type { ModelContract } from './core/model-contract.js';
 import { createHttpScorer, type HttpScorerOptions } from './adapters/http-scorer.js';
-import { createLocalScorer } from './adapters/local-scorer.js';
 import { createCodec, defaultProtocol, serverMetadata, type HttpProtocol } from './adapters/protocols.js';
 import { createShadowScorer } from './adapters/shadow-scorer.js';
 import type { BatchScorer } from './adapters/types.js';
@@ -48,6 +47,8 @@ function checkChallenger(champion: ModelContract, challenger: ModelContract, ver
 }
 
 async function resolveLocal(o: ResolvedPipelineOptions): Promise<ResolvedModel> {
+  // onnxruntime loads only for in-process scoring: a run against a server does not carry it (~30 MiB of RSS).
+  const { createLocalScorer } = await import('./adapters/local-scorer.js');
   const files = await readModelVersion(o.models, o.model, o.modelVersion);
   const scorer = await createLocalScorer(files);
   if (o.shadowVersion === undefined)

@@ -111,7 +111,7 @@ export interface PipelineOptions {
   batchSize?: number;
   /**
    * Requests in flight at most (batches being scored, for `local`).
-   * @default 4; 1 for `local`, whose model runs on this process's thread anyway: more batches in flight only
+   * @default 2; 1 for `local`, whose model runs on this process's thread anyway: more batches in flight only
    * hold more rows in memory (measured at 1M rows: 4 took 1.2× the CPU and 1.24× the peak RSS of 1)
    */
   concurrency?: number;

@@ -9,7 +9,6 @@ import { createPipeline } from '../../lib/pipeline.js';
 import { evaluateScoredCsv } from '../../lib/evaluate.js';
 import { PACKAGE_ROOT } from '../../lib/package-root.js';
 import { BUNDLED_MODELS_DIR, readModelVersion } from '../../lib/model-files.js';
-import { createModelServer } from '../../server/index.js';
 import { EXIT_OK } from './exit-codes.js';
 import { str, type Command } from './command.js';
 import { listen } from './listen.js';
@@ -32,6 +31,7 @@ export const demoCommand: Command = {
     const dir = str(values, 'output-dir') ?? 'batch-infer-demo';
     await mkdir(dir, { recursive: true });
     // The demo's own summary is what a person reads; the server's info lines would only bury it.
+    const { createModelServer } = await import('../../server/index.js'); // loaded only to serve (see serve.ts)
     const modelServer = createModelServer({ logger: io.logger.child({}, { level: 'warn' }) });
     const listening = await listen(modelServer, 0, '127.0.0.1');
     try {

@@ -6,11 +6,6 @@ import { mkdir } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { BASELINE_RUNS } from '../../lib/core/trends.js';
 import { writeFileAtomic } from '../../lib/io/atomic-file.js';
-import { loadChartLibrary } from '../../lib/report/chart-library.js';
-import { readComparison } from '../../lib/report/comparison-file.js';
-import { readRunHistory } from '../../lib/report/history-file.js';
-import { renderReport } from '../../lib/report/page.js';
-import { reportView } from '../../lib/report/view.js';
 import { int, str, usageError, type Command } from './command.js';
 import { EXIT_OK } from './exit-codes.js';
 
@@ -82,6 +77,15 @@ export const reportCommand: Command = {
     // --last and --pipeline-name choose runs: without a history there are none to choose, and the flags are
     // left unread (they may come from the environment a `run` job shares).
     const last = history === undefined ? BASELINE_RUNS : (int(values, 'last', 1) ?? BASELINE_RUNS);
+    // The report's modules load only for this command: other commands' processes do not carry them.
+    const [{ readRunHistory }, { readComparison }, { reportView }, { renderReport }, { loadChartLibrary }] =
+      await Promise.all([
+        import('../../lib/report/history-file.js'),
+        import('../../lib/report/comparison-file.js'),
+        import('../../lib/report/view.js'),
+        import('../../lib/report/page.js'),
+        import('../../lib/report/chart-library.js'),
+      ]);
     const records = history === undefined ? undefined : await readRunHistory(history);
     const pipeline = history === undefined ? undefined : str(values, 'pipeline-name');
     if (records !== undefined && pipeline !== undefined) {

@@ -95,7 +95,7 @@ export const runCommand: Command = {
       type: 'string',
       value: '<n>',
       description: 'Requests in flight at most (batches being scored, in process).',
-      default: '4; 1 in process',
+      default: '2; 1 in process',
     },
     timeout: {
       type: 'string',

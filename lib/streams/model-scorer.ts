@@ -20,7 +20,7 @@ export interface ModelScorerOptions {
   scorer: BatchScorer;
   /**
    * Requests in flight at most.
-   * @default 4
+   * @default 2
    */
   concurrency?: number;
   /**
@@ -32,7 +32,11 @@ export interface ModelScorerOptions {
   signal?: AbortSignal;
 }
 
-export const DEFAULT_CONCURRENCY = 4;
+/**
+ * Requests in flight by default: the fastest of 1, 2, 4 and 8 with batches of 1024 against a 2-worker server
+ * on the same 2 cores (benchmarks/README.md); a fleet of replicas wants more (docs/orchestration.md).
+ */
+export const DEFAULT_CONCURRENCY = 2;
 
 type Settled = { ok: true; batch: ScoredBatch; refused: RejectedRow[] } | { ok: false; error: Error };
 
