@@ -12,6 +12,7 @@
  */
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 
 interface ProfileNode {
@@ -213,4 +214,4 @@ async function main(): Promise<void> {
   );
 }
 
-if (import.meta.url === `file://${process.argv[1] ?? ''}`) await main();
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) await main();

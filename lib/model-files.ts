@@ -7,7 +7,7 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { BatchInferError, ErrorCodes, show } from './errors.js';
-import { validateContract, type ModelContract } from './core/model-contract.js';
+import { isObject, validateContract, type ModelContract } from './core/model-contract.js';
 import { PACKAGE_ROOT } from './package-root.js';
 
 /** The repository bundled with the package: `models/` at the package root. */
@@ -89,10 +89,6 @@ export interface ModelConfig {
 export interface ServedVersions {
   versions: number[];
   defaultVersion: number;
-}
-
-function isObject(x: unknown): x is Record<string, unknown> {
-  return typeof x === 'object' && x !== null && !Array.isArray(x);
 }
 
 function isVersion(x: unknown): x is number {

@@ -7,7 +7,7 @@ import type { Context } from 'koa';
 import { BatchInferError, ErrorCodes, isBatchInferError } from '../lib/errors.js';
 import { argmaxRow } from '../lib/core/metrics.js';
 import type { ModelContract } from '../lib/core/model-contract.js';
-import { formatProbability } from '../lib/core/output-format.js';
+import { csvField, formatProbability } from '../lib/core/output-format.js';
 import type { ServerContext } from './context.js';
 import { readBody } from './http/body.js';
 import { HttpError } from './http/http-error.js';
@@ -107,11 +107,6 @@ export function predictionObjects(scores: Scores): PredictionObject[] {
     classes: [...scores.labels],
     scores: rowScores(scores, i),
   }));
-}
-
-/** CSV field quoting (RFC 4180) for labels, which are free text in model.json. */
-function csvField(text: string): string {
-  return /[",\r\n]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
 }
 
 /** One CSV line per row: the label, then the probabilities in label order. */

@@ -14,7 +14,13 @@ import {
 } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { mulberry32 } from '../lib/core/prng.js';
-import { integerOption, refuseUnknownKeys, requiredOption, stringOption } from '../lib/core/options.js';
+import {
+  integerOption,
+  numberOption,
+  refuseUnknownKeys,
+  requiredOption,
+  stringOption,
+} from '../lib/core/options.js';
 import { BatchInferError, ErrorCodes, show } from '../lib/errors.js';
 
 /** Share (0…1) of faultable requests that get each fault; together at most 1. Each defaults to 0. */
@@ -106,14 +112,7 @@ export interface FaultProxy {
 }
 
 function rateOf(rates: FaultRates, fault: Fault): number {
-  const rate = rates[fault] ?? 0;
-  if (typeof rate !== 'number' || !(rate >= 0 && rate <= 1))
-    throw new BatchInferError(
-      ErrorCodes.INVALID_OPTION,
-      `Invalid option \`rates.${fault}\`: expected a number from 0 to 1, got ${show(rate)}`,
-      { context: { option: `rates.${fault}` } },
-    );
-  return rate;
+  return numberOption(`rates.${fault}`, rates[fault], 0, 0, 1);
 }
 
 /** The upper bounds of each fault's slice of [0, 1): a draw below the first is `serverError`, and so on. */

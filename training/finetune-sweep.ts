@@ -5,6 +5,7 @@
  * Slow (a fine-tuning per row): `npx tsx training/finetune-sweep.ts [seeds]`, seeds defaulting to 5.
  */
 import { pathToFileURL } from 'node:url';
+import { signed4 } from '../lib/core/compare.js';
 import { median } from '../lib/core/trends.js';
 import { FINETUNE_SEED, finetuneWeatherModel, targetLines, type Rehearsal } from './finetune.js';
 
@@ -18,8 +19,6 @@ interface Row {
   figures: number[];
   met: boolean;
 }
-
-const signed = (x: number): string => `${x >= 0 ? '+' : '−'}${Math.abs(x).toFixed(4)}`;
 
 async function main(): Promise<void> {
   const count = Number(process.argv[2] ?? 5);
@@ -44,7 +43,7 @@ async function main(): Promise<void> {
         ],
         met: targetLines(tuned.comparison).ok,
       });
-      console.error(`${rehearsal} seed ${seed}: ${rows[rows.length - 1]?.figures.map(signed).join(' ')}`);
+      console.error(`${rehearsal} seed ${seed}: ${rows[rows.length - 1]?.figures.map(signed4).join(' ')}`);
     }
   }
   const header =
@@ -56,7 +55,7 @@ async function main(): Promise<void> {
       align,
       ...rows.map(
         (r) =>
-          `| ${r.rehearsal} | ${r.seed} | ${r.epochs} (${r.best}) | ${r.figures.map(signed).join(' | ')} | ${r.met ? 'met' : 'missed'} |`,
+          `| ${r.rehearsal} | ${r.seed} | ${r.epochs} (${r.best}) | ${r.figures.map(signed4).join(' | ')} | ${r.met ? 'met' : 'missed'} |`,
       ),
       '',
       '| rehearsal | NY Δ macro-F1 median [min, max] | Seattle Δ accuracy median [min, max] | targets met |',
@@ -65,7 +64,7 @@ async function main(): Promise<void> {
         const of = rows.filter((r) => r.rehearsal === rehearsal);
         const spread = (j: number): string => {
           const values = of.map((r) => r.figures[j] as number);
-          return `${signed(median(values))} [${signed(Math.min(...values))}, ${signed(Math.max(...values))}]`;
+          return `${signed4(median(values))} [${signed4(Math.min(...values))}, ${signed4(Math.max(...values))}]`;
         };
         return `| ${rehearsal} | ${spread(0)} | ${spread(2)} | ${of.filter((r) => r.met).length} of ${of.length} |`;
       }),

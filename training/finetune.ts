@@ -379,7 +379,7 @@ export async function finetuneWeatherModel(options: FinetuneOptions = {}): Promi
 }
 
 /** The promotion targets, judged on a comparison: New York macro-F1 up 0.05, Seattle accuracy within 0.02. */
-export const TARGETS = [
+const TARGETS = [
   { set: 'new_york_2015', metric: 'macro_f1', min_delta: 0.05 },
   { set: 'seattle_2015', metric: 'accuracy', min_delta: -0.02 },
 ] as const;

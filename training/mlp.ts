@@ -23,7 +23,7 @@ export function permutation(n: number, random: () => number): Int32Array {
 }
 
 /** A dense layer's kernel and bias in the export's layout. */
-export function denseWeights(layer: tf.layers.Layer): DenseWeights {
+function denseWeights(layer: tf.layers.Layer): DenseWeights {
   const [kernel, bias] = layer.getWeights();
   if (kernel === undefined || bias === undefined)
     throw new Error(`layer ${layer.name} has no kernel and bias`);

@@ -10,7 +10,7 @@
  */
 import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { measurement, type Measurement } from '../lib/stats.js';
+import { measurement, median, type Measurement } from '../lib/stats.js';
 import { CLI, runChild, runTask, startServer, type ProcessStats } from '../lib/processes.js';
 import type { FigureContext } from './context.js';
 
@@ -95,14 +95,7 @@ export async function endToEnd(ctx: FigureContext, rows: number): Promise<Measur
   }
   const out: Measurement[] = [];
   const size = `${rows.toLocaleString('en-US')} rows`;
-  const med = (v: Variant): number =>
-    measurement(
-      '',
-      v,
-      '',
-      '',
-      (samples.get(v) ?? []).map((s) => s.rows_per_s),
-    ).median;
+  const med = (v: Variant): number => median((samples.get(v) ?? []).map((s) => s.rows_per_s));
   for (const v of variants) {
     const ss = samples.get(v) ?? [];
     const figure = v === 'csv-passthrough' || v === 'onnx-in-process' ? 'limits' : 'pipeline';

@@ -6,7 +6,7 @@
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CLI, runChild } from '../lib/processes.js';
-import { measurement, type Measurement } from '../lib/stats.js';
+import { measurement, median, type Measurement } from '../lib/stats.js';
 import type { FigureContext } from './context.js';
 
 const MB = 1_000_000 / 2 ** 20;
@@ -30,9 +30,8 @@ export async function memory(ctx: FigureContext, rows: number): Promise<Measurem
   }
   const [small = [], large = []] = peaks;
   const label = (n: number): string => `local, ${n.toLocaleString('en-US')} rows`;
-  const mb = (mib: readonly number[]): string =>
-    `${(measurement('', '', '', '', mib).median / MB).toFixed(0)} MB`;
-  const ratio = measurement('', '', '', '', large).median / measurement('', '', '', '', small).median;
+  const mb = (mib: readonly number[]): string => `${(median(mib) / MB).toFixed(0)} MB`;
+  const ratio = median(large) / median(small);
   return [
     measurement('memory', label(rows), 'peak RSS', 'MiB', small, mb(small)),
     measurement('memory', label(10 * rows), 'peak RSS', 'MiB', large, mb(large)),

@@ -138,7 +138,10 @@ export async function online(ctx: FigureContext, seconds: number): Promise<Measu
     }
     // Paired by round: each ratio compares runs made one after the other, under the same machine load.
     const rps = (mode: Mode): number[] => (points.get(`${mode}|${connections}`) ?? []).map((p) => p.rps);
-    const paired = (a: Mode, b: Mode): number[] => rps(a).map((v, i) => v / (rps(b)[i] ?? Number.NaN));
+    const paired = (a: Mode, b: Mode): number[] => {
+      const base = rps(b);
+      return rps(a).map((v, i) => v / (base[i] ?? Number.NaN));
+    };
     out.push(
       measurement(
         'online',

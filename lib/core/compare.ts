@@ -239,8 +239,16 @@ export function compareModels(
   };
 }
 
-const f4 = (x: number): string => x.toFixed(4);
-const signed = (x: number): string => `${x >= 0 ? '+' : '−'}${Math.abs(x).toFixed(4)}`;
+/** A metric as comparisons write it (here and in the HTML report): 0.8493. */
+export function fixed4(x: number): string {
+  return x.toFixed(4);
+}
+
+/** A change with its sign: +0.0517, −0.0137 (a real minus sign). */
+export function signed4(x: number): string {
+  return `${x >= 0 ? '+' : '−'}${Math.abs(x).toFixed(4)}`;
+}
+
 const percent = (x: number): string => `${(100 * x).toFixed(1)} %`;
 
 /** How reports name a metric: accuracy, macro-F1, log loss, F1 fog. */
@@ -282,10 +290,10 @@ function setMarkdown(c: ModelComparison, s: SetComparison, v1: string, v2: strin
       ['metric', v1, v2, 'Δ', `${level} % interval of Δ`, 'beyond noise'],
       s.deltas.map((m) => [
         metricName(m.metric),
-        f4(m.champion),
-        f4(m.challenger),
-        signed(m.delta),
-        `[${signed(m.interval[0])}, ${signed(m.interval[1])}]`,
+        fixed4(m.champion),
+        fixed4(m.challenger),
+        signed4(m.delta),
+        `[${signed4(m.interval[0])}, ${signed4(m.interval[1])}]`,
         verdict(m),
       ]),
       ['---', '---:', '---:', '---:', '---', '---'],
@@ -299,10 +307,10 @@ function setMarkdown(c: ModelComparison, s: SetComparison, v1: string, v2: strin
         return [
           label,
           String(a?.support ?? 0),
-          f4(a?.precision ?? 0),
-          f4(a?.recall ?? 0),
-          f4(b?.precision ?? 0),
-          f4(b?.recall ?? 0),
+          fixed4(a?.precision ?? 0),
+          fixed4(a?.recall ?? 0),
+          fixed4(b?.precision ?? 0),
+          fixed4(b?.recall ?? 0),
         ];
       }),
       ['---', '---:', '---:', '---:', '---:', '---:'],
@@ -326,10 +334,17 @@ function setMarkdown(c: ModelComparison, s: SetComparison, v1: string, v2: strin
   ];
 }
 
+/** How comparisons name the two versions: `v1`, or `champion` when its version is not known. */
+export function versionNames(c: ModelComparison): { champion: string; challenger: string } {
+  return {
+    champion: c.champion.version === null ? 'champion' : `v${c.champion.version}`,
+    challenger: c.challenger.version === null ? 'challenger' : `v${c.challenger.version}`,
+  };
+}
+
 /** The comparison as a Markdown section: a table of deltas per set, per-class figures and both confusions. */
 export function comparisonMarkdown(c: ModelComparison): string {
-  const v1 = c.champion.version === null ? 'champion' : `v${c.champion.version}`;
-  const v2 = c.challenger.version === null ? 'challenger' : `v${c.challenger.version}`;
+  const { champion: v1, challenger: v2 } = versionNames(c);
   const { resamples, confidence, seed } = c.bootstrap;
   return [
     `## ${c.model}: ${v1} (champion) against ${v2} (challenger)`,

@@ -57,7 +57,8 @@ function fail(message: string, model?: string): never {
   );
 }
 
-function isObject(x: unknown): x is Record<string, unknown> {
+/** A plain JSON object (not null, not an array). */
+export function isObject(x: unknown): x is Record<string, unknown> {
   return typeof x === 'object' && x !== null && !Array.isArray(x);
 }
 

@@ -38,13 +38,3 @@ export function shortTime(iso: string): string {
   const date = new Date(iso);
   return Number.isNaN(date.getTime()) ? iso : date.toISOString().slice(5, 16).replace('T', ' ');
 }
-
-/** A metric as the comparison's Markdown writes it: 0.8493. */
-export function fixed4(x: number): string {
-  return x.toFixed(4);
-}
-
-/** A change with its sign, as the comparison's Markdown writes it: +0.0517, −0.0137 (a real minus sign). */
-export function signed4(x: number): string {
-  return `${x >= 0 ? '+' : '−'}${Math.abs(x).toFixed(4)}`;
-}

@@ -18,7 +18,8 @@ import { stagesSection } from './sections/stages.js';
 import { summarySection } from './sections/summary.js';
 import { trendsSection } from './sections/trends.js';
 import { STYLE } from './style.js';
-import { versionNames, type HistoryView, type ReportView } from './view.js';
+import { versionNames } from '../core/compare.js';
+import type { HistoryView, ReportView } from './view.js';
 
 /**
  * The sections, top to bottom. The history's come first; the comparison follows the drift it may answer, and

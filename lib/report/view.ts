@@ -4,7 +4,7 @@
  * judges throughput); and a champion/challenger comparison, shown as it was computed. Either may be absent,
  * not both. Pure: the sections only lay this out.
  */
-import type { ModelComparison } from '../core/compare.js';
+import { versionNames, type ModelComparison } from '../core/compare.js';
 import { BASELINE_RUNS, median } from '../core/trends.js';
 import type { DriftReport } from '../core/drift.js';
 import type { RunRecord } from '../monitoring/run-record.js';
@@ -63,14 +63,6 @@ export interface ReportSources {
   /** Every run in the history file, oldest first; not empty. */
   history?: readonly RunRecord[];
   comparison?: ModelComparison;
-}
-
-/** How the comparison names the two versions: `v1`, or `champion` when its version is not known. */
-export function versionNames(c: ModelComparison): { champion: string; challenger: string } {
-  return {
-    champion: c.champion.version === null ? 'champion' : `v${c.champion.version}`,
-    challenger: c.challenger.version === null ? 'challenger' : `v${c.challenger.version}`,
-  };
 }
 
 /**

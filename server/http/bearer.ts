@@ -4,7 +4,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 const digest = (s: string) => createHash('sha256').update(s).digest();
 
 /** The token of an `Authorization: Bearer <token>` header, or undefined. */
-export function bearerToken(authorization: string): string | undefined {
+function bearerToken(authorization: string): string | undefined {
   return /^Bearer +(\S+) *$/i.exec(authorization)?.[1];
 }
 

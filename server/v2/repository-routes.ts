@@ -8,32 +8,28 @@
  * (lib/model-files.ts: `version_policy`, `default_version`) used for that load instead of config.json: staging
  * a challenger next to the champion, promoting it, rolling back — each one atomic reload.
  */
-import { createHash, timingSafeEqual } from 'node:crypto';
 import Router from '@koa/router';
 import type { Context, Next } from 'koa';
 import { ErrorCodes, isBatchInferError } from '../../lib/errors.js';
 import { parseModelConfig, type ModelConfig } from '../../lib/model-files.js';
 import type { ServerContext } from '../context.js';
 import { parseJson, readBody } from '../http/body.js';
+import { bearerCheck } from '../http/bearer.js';
 import { HttpError } from '../http/http-error.js';
 
 /** The extension's name in server metadata (`GET /v2` → `extensions`). */
 export const MODEL_REPOSITORY_EXTENSION = 'model_repository';
 
-const digest = (s: string) => createHash('sha256').update(s).digest();
-
 function adminGuard(token: string | undefined) {
-  const expected = token === undefined ? undefined : digest(token);
+  const check = token === undefined ? undefined : bearerCheck(token);
   return async (ctx: Context, next: Next): Promise<void> => {
-    if (expected === undefined) {
+    if (check === undefined) {
       throw new HttpError(
         403,
         'The model repository API is disabled: no admin token is configured (option adminToken, `batch-infer serve --admin-token`)',
       );
     }
-    const given = /^Bearer (.+)$/i.exec(ctx.get('authorization'))?.[1];
-    // Comparing digests keeps the comparison constant-time whatever the lengths.
-    if (given === undefined || !timingSafeEqual(digest(given), expected)) {
+    if (!check(ctx.get('authorization'))) {
       throw new HttpError(401, 'A valid `Authorization: Bearer <admin token>` header is required', {
         'WWW-Authenticate': 'Bearer realm="model repository"',
       });

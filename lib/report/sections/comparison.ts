@@ -6,17 +6,19 @@
  * (`comparisonMarkdown`), so the page and the Markdown never disagree.
  */
 import {
+  fixed4,
   isImprovement as better,
   metricName,
   type MetricDelta,
   type ModelComparison,
+  signed4,
+  versionNames,
   type SetComparison,
 } from '../../core/compare.js';
 import { CATEGORY_AXIS, COLORS, valueAxis, type ChartSpec } from '../charts.js';
-import { count, fixed4, percent, signed4 } from '../format.js';
+import { count, percent } from '../format.js';
 import { EMPTY, html, type Html } from '../html.js';
 import { badge, section, type Section, type Tone } from '../section.js';
-import { versionNames } from '../view.js';
 
 type Names = ReturnType<typeof versionNames>;
 
