@@ -135,8 +135,11 @@ t.test(
       }),
     );
     const body = (await (await fetch(`${base}/api/v1/metrics`)).json()) as { data: PushedGroup[] };
-    const group = body.data.find((g) => g.labels.job === 'batch_inference');
-    t.same(group?.labels, { job: 'batch_inference', pipeline: 'nightly-weather' });
+    // Its own group, found by its grouping key: a group another test file pushed cannot stand in for it.
+    const group = body.data.find(
+      (g) => g.labels.job === 'batch_inference' && g.labels.pipeline === 'nightly-weather',
+    );
+    t.same(group?.labels, { job: 'batch_inference', pipeline: 'nightly-weather' }, 'no other grouping label');
     const value = (name: string): string | undefined =>
       (group?.[name] as { metrics?: { value?: string }[] } | undefined)?.metrics?.[0]?.value;
     t.ok(
