@@ -29,7 +29,7 @@ import { openJournal, readJournal, START, type Checkpoint } from './io/journal.j
 import { ResumableWriter } from './io/resumable-writer.js';
 import { writeFileAtomic } from './io/atomic-file.js';
 import { openSink, rejectsWriter } from './io/sinks.js';
-import { expandInputs, openRecords, totalBytes } from './io/sources.js';
+import { expandInputs, csvBytesOpener, openRecords, totalBytes } from './io/sources.js';
 import {
   normalizePipelineOptions,
   type PipelineOptions,
@@ -38,6 +38,7 @@ import {
 } from './pipeline-options.js';
 import { resolveModel, type ResolvedModel } from './pipeline-model.js';
 import { Batcher } from './streams/batcher.js';
+import { CsvBatchReader } from './streams/csv-batch-reader.js';
 import { ModelScorer } from './streams/model-scorer.js';
 import { Postprocessor } from './streams/postprocessor.js';
 import { Preprocessor } from './streams/preprocessor.js';
@@ -185,7 +186,8 @@ interface RunSink {
 }
 
 interface Stages {
-  preprocessor: Preprocessor;
+  /** The Preprocessor, or the CSV batch reader that does its work for a single CSV input. */
+  preprocessor: Pick<Preprocessor, 'columns' | 'counts' | 'busyMs'>;
   modelScorer: ModelScorer;
   /** In a champion/challenger run: splits the two models' probabilities and counts disagreement. */
   shadowTap: ShadowTap | undefined;
@@ -362,13 +364,36 @@ async function scoreRun(
     ? ((await readJournal(`${o.output as string}.journal`, configFingerprint)) ?? START)
     : undefined;
   let rejectTo: (row: RejectedRow) => void = () => undefined;
+  let bytesRead = 0;
+  const onBytes = (n: number): void => {
+    bytesRead += n;
+  };
+  const input = Array.isArray(o.input) ? inputs : (o.input as Readable);
+  // One CSV source is read by the fused CSV batch reader; several files, JSON Lines and shards record by record.
+  const openBytes = rowRange === undefined ? csvBytesOpener(input, o.inputFormat, onBytes) : undefined;
+  const rowOptions = {
+    features: contract.features,
+    onReject: (row: RejectedRow) => rejectTo(row),
+    skipRows: from?.rows ?? 0,
+  };
+  const onRaw = drift === undefined ? undefined : (raw: Float64Array) => drift.addFeatures(raw);
+  // Source → batches: the fused CSV batch reader, or records → Preprocessor → Batcher.
+  let toBatches: [Stages['preprocessor'], ...NodeJS.ReadWriteStream[]];
+  if (openBytes !== undefined) {
+    const reader = new CsvBatchReader({ ...rowOptions, onRaw, batchSize: o.batchSize });
+    toBatches = [reader, reader];
+  } else {
+    const preprocessor = new Preprocessor({ ...rowOptions, ...(onRaw === undefined ? {} : { onRaw }) });
+    toBatches = [
+      preprocessor,
+      ...(rowRange === undefined ? [] : [new RowRange(rowRange.start, rowRange.end)]),
+      preprocessor,
+      new Batcher({ batchSize: o.batchSize }),
+    ];
+  }
+  const [rowStage, ...batchStages] = toBatches;
   const stages: Stages = {
-    preprocessor: new Preprocessor({
-      features: contract.features,
-      onReject: (row) => rejectTo(row),
-      ...(drift === undefined ? {} : { onRaw: (raw: Float64Array) => drift.addFeatures(raw) }),
-      ...(from === undefined ? {} : { skipRows: from.rows }),
-    }),
+    preprocessor: rowStage,
     modelScorer: new ModelScorer({ scorer, concurrency: o.concurrency, onReject: (row) => rejectTo(row) }),
     shadowTap: model.challenger === undefined ? undefined : new ShadowTap(contract.labels),
   };
@@ -387,7 +412,6 @@ async function scoreRun(
   const internal = new AbortController();
   let failure: unknown;
   const signal = o.signal === undefined ? internal.signal : AbortSignal.any([o.signal, internal.signal]);
-  let bytesRead = 0;
   const counts = () => ({ read: preprocessor.counts.read, ...sink.counts() });
   const progress = startProgress(
     o,
@@ -403,19 +427,13 @@ async function scoreRun(
     },
   );
   try {
-    const source: Readable = openRecords(
-      Array.isArray(o.input) ? inputs : o.input,
-      o.inputFormat,
-      (n) => (bytesRead += n),
-    );
+    const source: Readable = openBytes?.() ?? openRecords(input, o.inputFormat, onBytes);
     const reading = stats.elapsed();
     source.once('end', () => (stats.stages.read = stats.elapsed() - reading));
     await pipeline(
       [
         source,
-        ...(rowRange === undefined ? [] : [new RowRange(rowRange.start, rowRange.end)]),
-        preprocessor,
-        new Batcher({ batchSize: o.batchSize }),
+        ...batchStages,
         modelScorer,
         ...(shadowTap === undefined ? [] : [shadowTap]),
         ...(drift === undefined

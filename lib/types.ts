@@ -15,6 +15,11 @@ export interface PreparedRow extends SourceRecord {
   features: Float32Array;
   /** 1-based position among the input's rows (header excluded), set by the Preprocessor. */
   row?: number;
+  /**
+   * The input line itself, when it is exactly its values written as CSV (no quotes, no line break in a field):
+   * the output then passes it through as it is instead of writing each value again (DESIGN.md).
+   */
+  text?: string | undefined;
 }
 
 /** A record that could not be scored, with the reason. */

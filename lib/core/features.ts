@@ -78,6 +78,8 @@ export type ValuesFeaturizer = (
   values: readonly (string | undefined)[],
   raw: Float64Array,
   features: Float32Array,
+  /** Where in `features` the row's values go (a batch tensor's row). @default 0 */
+  offset?: number,
 ) => string | undefined;
 
 /**
@@ -97,7 +99,7 @@ export function featuresFromValues(
     std: spec.standardize.std,
     label: `column ${JSON.stringify(spec.column)}`,
   }));
-  return (values, raw, features) => {
+  return (values, raw, features, offset = 0) => {
     let reason: string | undefined;
     for (let i = 0; i < steps.length; i++) {
       const step = steps[i] as (typeof steps)[number];
@@ -123,7 +125,7 @@ export function featuresFromValues(
       // A value can parse yet overflow float32 once standardized (precipitation -1e308): the model would answer NaN.
       const feature = Math.fround((value - step.mean) / step.std);
       if (!Number.isFinite(feature)) reason ??= `${step.label}: ${value} is out of range`;
-      features[i] = feature;
+      features[offset + i] = feature;
     }
     return reason;
   };

@@ -120,8 +120,11 @@ export class OutputFormat {
     const { probabilities, rows } = batch;
     let out = '';
     for (let i = 0; i < rows.length; i++) {
-      const values = (rows[i] as ScoredBatch['rows'][number]).values;
-      if (keep === undefined) for (const value of values) out += `${csvField(value)},`;
+      const row = rows[i] as ScoredBatch['rows'][number];
+      const values = row.values;
+      // A row's own text is its values written as CSV already (PreparedRow.text): passed through as it is.
+      if (keep === undefined && row.text !== undefined) out += `${row.text},`;
+      else if (keep === undefined) for (const value of values) out += `${csvField(value)},`;
       else for (const j of keep) out += `${csvField(values[j] ?? '')},`;
       out += labels[argmaxRow(probabilities, i, k)] as string;
       for (let j = 0; j < k; j++) out += `,${formatProbability(probabilities[i * k + j] as number)}`;

@@ -10,7 +10,7 @@
  *   from the bytes kept since the last good record (csv-parse holds those too, as the record in progress).
  * A quote error before the first record ends is an error of the run (BI_ERR_CSV_PARSE): there is no header.
  */
-import { Transform, type TransformCallback } from 'node:stream';
+import { Transform } from 'node:stream';
 import { Parser, type Options } from 'csv-parse';
 import { BatchInferError, ErrorCodes } from '../errors.js';
 import type { SourceRecord } from '../types.js';
@@ -39,6 +39,16 @@ const OPTIONS: Readonly<Options> = Object.freeze({
   relax_column_count: true,
 });
 
+/** Where a reader takes over from one that read the input's start (lib/streams/csv-batch-reader.ts). */
+export interface CsvResume {
+  /** The input's columns: the header was read already. */
+  header: readonly string[];
+  /** The line before the first byte this reader is given (the last whole record's, or a blank line's). */
+  line: number;
+  /** The record delimiter csv-parse found in the header line (it detects it once, from the first line). */
+  recordDelimiter: '\n' | '\r\n';
+}
+
 /**
  * csv-parse with its records taken as they are pushed. Its `on_record` option would do the same, but makes it
  * build two info objects per record (a copy of `info` and a context around it); what is needed of them, a few
@@ -47,8 +57,8 @@ const OPTIONS: Readonly<Options> = Object.freeze({
 class RecordParser extends Parser {
   readonly #onRecord: (values: string[]) => void;
 
-  constructor(onRecord: (values: string[]) => void) {
-    super(OPTIONS);
+  constructor(onRecord: (values: string[]) => void, recordDelimiter: string | undefined) {
+    super(recordDelimiter === undefined ? OPTIONS : { ...OPTIONS, record_delimiter: recordDelimiter });
     this.#onRecord = onRecord;
   }
 
@@ -59,7 +69,13 @@ class RecordParser extends Parser {
   }
 }
 
-class CsvParser extends Transform {
+/**
+ * The CSV reader itself, without a stream around it: bytes in (`write`, then `end`), records out through
+ * `onRecord`, in order, each before the call that read it resolves.
+ */
+export class CsvRecordReader {
+  readonly #push: (record: SourceRecord) => void;
+  readonly #recordDelimiter: string | undefined;
   #parser: RecordParser;
   /** Where the current csv-parse started. */
   #start: Position = { line: 0, byte: 0 };
@@ -76,15 +92,19 @@ class CsvParser extends Transform {
   /** A quote error whose line has not ended yet: the rest of the line is still to come. */
   #waiting: ParseError | undefined;
 
-  constructor() {
-    super({ readableObjectMode: true });
+  constructor(onRecord: (record: SourceRecord) => void, resume?: CsvResume) {
+    this.#push = onRecord;
+    this.#recordDelimiter = resume?.recordDelimiter;
+    this.#header = resume?.header;
+    this.#endLine = resume?.line ?? 0;
+    this.#start = { line: this.#endLine, byte: 0 };
     this.#parser = this.#newParser();
   }
 
   #newParser(): RecordParser {
     this.#endLines = 0;
     this.#endEmpty = 0;
-    const parser = new RecordParser((values) => this.#onRecord(values));
+    const parser = new RecordParser((values) => this.#onRecord(values), this.#recordDelimiter);
     // Its errors are taken from the write and end callbacks (#parse); an unheard 'error' event would crash.
     parser.on('error', () => undefined);
     return parser;
@@ -113,14 +133,14 @@ class CsvParser extends Transform {
     this.#endLines = info.lines;
     if (this.#header === undefined) this.#header = values;
     else if (invalid >= 0) {
-      this.push({
+      this.#push({
         line,
         values,
         error: `not valid UTF-8: ${this.#field(invalid)} holds bytes that decode as U+FFFD`,
       } satisfies SourceRecord);
       return;
     }
-    this.push({ line, values } satisfies SourceRecord);
+    this.#push({ line, values } satisfies SourceRecord);
   }
 
   /** "field 3 (date)": 1-based, with the header's name. */
@@ -129,13 +149,15 @@ class CsvParser extends Transform {
     return `field ${index + 1}${name === undefined ? '' : ` (${name})`}`;
   }
 
-  override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
+  /** Reads a chunk; rejects with BI_ERR_CSV_PARSE when the input cannot be read as CSV at all. */
+  write(chunk: Buffer): Promise<void> {
     this.#kept.push(chunk);
-    this.#run(chunk, false).then(() => callback(), callback);
+    return this.#run(chunk, false);
   }
 
-  override _flush(callback: TransformCallback): void {
-    this.#run(undefined, true).then(() => callback(), callback);
+  /** Reads to the end of the input. */
+  end(): Promise<void> {
+    return this.#run(undefined, true);
   }
 
   async #run(chunk: Buffer | undefined, end: boolean): Promise<void> {
@@ -151,7 +173,7 @@ class CsvParser extends Transform {
       const bad = this.#badLine(end);
       this.#waiting = bad === undefined ? error : undefined;
       if (bad === undefined) return;
-      this.push({
+      this.#push({
         line: bad.line,
         values: [bad.text],
         error: this.#quoteReason(error, bad.line),
@@ -253,5 +275,15 @@ class CsvParser extends Transform {
 
 /** A Transform from CSV bytes to {@link SourceRecord}s: the header record first, then one per row. */
 export function createCsvParser(): Transform {
-  return new CsvParser();
+  const stream: Transform = new Transform({
+    readableObjectMode: true,
+    transform(chunk: Buffer, _encoding, callback) {
+      reader.write(chunk).then(() => callback(), callback);
+    },
+    flush(callback) {
+      reader.end().then(() => callback(), callback);
+    },
+  });
+  const reader = new CsvRecordReader((record) => stream.push(record));
+  return stream;
 }

@@ -121,6 +121,30 @@ async function* concatenated(
   }
 }
 
+/**
+ * Opens the input's bytes, when it is one CSV source (a file, stdin or a stream), which the pipeline reads
+ * with its CSV batch reader; undefined for several files or JSON Lines, which go through {@link openRecords}.
+ * Call the opener when the stream's consumer is ready: counting bytes starts the flow.
+ */
+export function csvBytesOpener(
+  input: readonly string[] | Readable,
+  explicit: InputFormat | undefined,
+  onBytes: (n: number) => void,
+): (() => Readable) | undefined {
+  const path = input instanceof Readable ? undefined : input.length === 1 ? input[0] : null;
+  if (path === null || formatOf(path === '-' ? undefined : path, explicit) !== 'csv') return undefined;
+  return () => {
+    const bytes: Readable =
+      input instanceof Readable
+        ? input
+        : path === '-'
+          ? process.stdin
+          : createReadStream(path as string, { highWaterMark: READ_CHUNK_BYTES });
+    bytes.on('data', (chunk: Buffer) => onBytes(chunk.length));
+    return bytes;
+  };
+}
+
 /** Records of the input: files (in order, as one input), stdin (`-`), or a stream of bytes. */
 export function openRecords(
   input: readonly string[] | Readable,

@@ -1,0 +1,268 @@
+/**
+ * CsvBatchReader: CSV bytes → batches, the CSV reader, Preprocessor and Batcher of a run in one stage. The
+ * pipeline uses it for a single CSV input; it decides every row as they do (lib/core/row-preparer.ts) and
+ * emits the same batches, with less work per row:
+ *
+ * - A plain line (no quote, no carriage return but a CRLF file's line ends, valid UTF-8) is one record whose
+ *   fields are the line split at its commas, exactly as csv-parse reads it; such lines are read here, without
+ *   csv-parse. The first line that is not plain, and every byte after it, go to the full reader
+ *   (lib/io/csv-source.ts), started where this one stopped, so quoted fields, quote errors and bad bytes are
+ *   read as they always are.
+ * - Features are written straight into the batch's tensor, and a row's `features` is a view of it.
+ * - A plain line travels on as its text (`PreparedRow.text`): the output writes it as it is and appends the new
+ *   columns, instead of writing each value again (DESIGN.md's raw passthrough).
+ */
+import { isAscii } from 'node:buffer';
+import { Transform, type TransformCallback } from 'node:stream';
+import { RowPreparer, type RowPreparerOptions } from '../core/row-preparer.js';
+import { CsvRecordReader } from '../io/csv-source.js';
+import type { Batch, PreparedRow, SourceRecord } from '../types.js';
+
+const LF = 10;
+const CR = 13;
+/** A line longer than this without a line break is left to the full reader (which handles huge fields). */
+const MAX_PLAIN_LINE_BYTES = 1 << 20;
+
+export interface CsvBatchReaderOptions extends RowPreparerOptions {
+  /** Rows per batch. */
+  batchSize: number;
+  signal?: AbortSignal | undefined;
+}
+
+/** A row whose features are a slice of its batch's tensor. */
+class BatchRow implements PreparedRow {
+  readonly line: number;
+  readonly values: string[];
+  readonly row: number;
+  readonly text: string | undefined;
+  readonly #tensor: Float32Array;
+  readonly #offset: number;
+  readonly #width: number;
+
+  constructor(
+    record: SourceRecord,
+    row: number,
+    text: string | undefined,
+    at: Float32Array,
+    offset: number,
+    width: number,
+  ) {
+    this.line = record.line;
+    this.values = record.values;
+    this.row = row;
+    this.text = text;
+    this.#tensor = at;
+    this.#offset = offset;
+    this.#width = width;
+  }
+
+  get features(): Float32Array {
+    return this.#tensor.subarray(this.#offset, this.#offset + this.#width);
+  }
+}
+
+export class CsvBatchReader extends Transform {
+  readonly #rows: RowPreparer;
+  readonly #batchSize: number;
+  readonly #width: number;
+  #tensor: Float32Array;
+  #batch: BatchRow[] = [];
+  #index = 0;
+  /** Before the header line has been read, the bytes so far; after it, an unfinished line. */
+  #carry: Buffer | undefined;
+  #headerRead = false;
+  /** Lines read so far (blank ones included). */
+  #line = 0;
+  /** The input's line ends, from its header line. */
+  #crlf = false;
+  /** The full reader, once a line was not plain. */
+  #full: CsvRecordReader | undefined;
+  #failure: Error | undefined;
+
+  constructor(options: CsvBatchReaderOptions) {
+    super({
+      writableObjectMode: false,
+      readableObjectMode: true,
+      readableHighWaterMark: 2,
+      ...(options.signal === undefined ? {} : { signal: options.signal }),
+    });
+    this.#rows = new RowPreparer(options);
+    this.#batchSize = options.batchSize;
+    this.#width = this.#rows.width;
+    this.#tensor = new Float32Array(this.#batchSize * this.#width);
+  }
+
+  /** Rows read, prepared and rejected so far. */
+  get counts(): Readonly<RowPreparer['counts']> {
+    return this.#rows.counts;
+  }
+
+  /** Milliseconds spent turning records into features (the run's `preprocess` stage time). */
+  get busyMs(): number {
+    return this.#rows.busyMs;
+  }
+
+  /** The input's column names, once known. */
+  get columns(): readonly string[] | undefined {
+    return this.#rows.columns;
+  }
+
+  override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
+    if (this.#full !== undefined) {
+      this.#full
+        .write(chunk)
+        .then(() => this.#rethrow())
+        .then(() => callback(), callback);
+      return;
+    }
+    const bytes = this.#carry === undefined ? chunk : Buffer.concat([this.#carry, chunk]);
+    this.#carry = undefined;
+    let stop: number | undefined;
+    try {
+      stop = this.#headerRead ? this.#plainLines(bytes, false) : this.#headerLine(bytes, false);
+    } catch (err) {
+      callback(err as Error);
+      return;
+    }
+    if (stop === undefined) callback();
+    else
+      this.#handOver(bytes, stop)
+        .then(() => this.#rethrow())
+        .then(() => callback(), callback);
+  }
+
+  override _flush(callback: TransformCallback): void {
+    const bytes = this.#carry ?? Buffer.alloc(0);
+    this.#carry = undefined;
+    let stop: number | undefined;
+    try {
+      if (this.#full === undefined)
+        stop = this.#headerRead ? this.#plainLines(bytes, true) : bytes.length > 0 ? 0 : undefined;
+    } catch (err) {
+      callback(err as Error);
+      return;
+    }
+    const reading = stop === undefined ? Promise.resolve() : this.#handOver(bytes, stop);
+    reading
+      .then(() => this.#full?.end())
+      .then(() => {
+        this.#rethrow();
+        if (this.#batch.length > 0) this.#emit();
+      })
+      .then(() => callback(), callback);
+  }
+
+  /**
+   * The header line, if it has ended in `bytes` and is plain; returns 0 to leave the whole input to the full
+   * reader (a quoted or blank header, or one that never ends), else undefined.
+   */
+  #headerLine(bytes: Buffer, end: boolean): number | undefined {
+    const lf = bytes.indexOf(LF);
+    if (lf < 0) {
+      if (end || bytes.length > MAX_PLAIN_LINE_BYTES) return 0;
+      this.#carry = bytes;
+      return undefined;
+    }
+    const bom = bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf ? 3 : 0;
+    this.#crlf = lf > bom && bytes[lf - 1] === CR;
+    const text = bytes.toString('utf8', bom, this.#crlf ? lf - 1 : lf);
+    if (text.length === 0 || !plain(text, false)) return 0;
+    this.#rows.prepare({ line: 1, values: text.split(',') }, this.#tensor, 0);
+    this.#headerRead = true;
+    this.#line = 1;
+    const stop = this.#plainLines(bytes.subarray(lf + 1), end);
+    return stop === undefined ? undefined : lf + 1 + stop;
+  }
+
+  /**
+   * Reads the plain lines of `bytes` (the carry kept for the next chunk); at the first line that is not plain
+   * returns its offset, for the full reader to go on from.
+   */
+  #plainLines(bytes: Buffer, end: boolean): number | undefined {
+    const ascii = isAscii(bytes);
+    const crlf = this.#crlf;
+    let pos = 0;
+    for (;;) {
+      let lf = bytes.indexOf(LF, pos);
+      if (lf < 0) {
+        if (!end || pos === bytes.length) break;
+        lf = bytes.length;
+      }
+      let stop = lf;
+      if (crlf && lf < bytes.length) {
+        if (lf === pos || bytes[lf - 1] !== CR) return pos;
+        stop = lf - 1;
+      }
+      const text = ascii ? bytes.toString('latin1', pos, stop) : bytes.toString('utf8', pos, stop);
+      if (!plain(text, !ascii)) return pos;
+      this.#line++;
+      pos = lf + 1;
+      if (text.length > 0) this.#row(text);
+      if (pos >= bytes.length) break;
+    }
+    if (pos < bytes.length) {
+      if (bytes.length - pos > MAX_PLAIN_LINE_BYTES) return pos;
+      this.#carry = bytes.subarray(pos);
+    }
+    return undefined;
+  }
+
+  #row(text: string): void {
+    const record: SourceRecord = { line: this.#line, values: text.split(',') };
+    const offset = this.#batch.length * this.#width;
+    const row = this.#rows.prepare(record, this.#tensor, offset);
+    if (row !== undefined) this.#add(new BatchRow(record, row, text, this.#tensor, offset, this.#width));
+  }
+
+  /** A record of the full reader; an error (a header that lacks a needed column) waits for its caller. */
+  #record(record: SourceRecord): void {
+    if (this.#failure !== undefined) return;
+    try {
+      this.#prepared(record);
+    } catch (err) {
+      this.#failure = err as Error;
+    }
+  }
+
+  /** Rethrows what a record of the full reader threw, once the read that gave it is over. */
+  #rethrow(): void {
+    if (this.#failure !== undefined) throw this.#failure;
+  }
+
+  #prepared(record: SourceRecord): void {
+    const offset = this.#batch.length * this.#width;
+    const row = this.#rows.prepare(record, this.#tensor, offset);
+    if (row !== undefined) this.#add(new BatchRow(record, row, undefined, this.#tensor, offset, this.#width));
+  }
+
+  #add(row: BatchRow): void {
+    this.#batch.push(row);
+    if (this.#batch.length === this.#batchSize) this.#emit();
+  }
+
+  #emit(): void {
+    const rows = this.#batch;
+    const tensor =
+      rows.length === this.#batchSize ? this.#tensor : this.#tensor.slice(0, rows.length * this.#width);
+    this.#batch = [];
+    this.#tensor = new Float32Array(this.#batchSize * this.#width);
+    this.push({ index: this.#index++, rows, tensor, width: this.#width } satisfies Batch);
+  }
+
+  /** Starts the full reader at `stop` in `bytes`, after the header when it was read here. */
+  #handOver(bytes: Buffer, stop: number): Promise<void> {
+    const columns = this.#rows.columns;
+    this.#full = new CsvRecordReader(
+      (record) => this.#record(record),
+      columns === undefined || !this.#headerRead
+        ? undefined
+        : { header: columns, line: this.#line, recordDelimiter: this.#crlf ? '\r\n' : '\n' },
+    );
+    return this.#full.write(bytes.subarray(stop));
+  }
+}
+
+/** A line csv-parse reads as its text split at the commas: no quote, no CR, and (when decoded) no bad byte. */
+function plain(text: string, decoded: boolean): boolean {
+  return !text.includes('"') && !text.includes('\r') && !(decoded && text.includes('\uFFFD'));
+}
