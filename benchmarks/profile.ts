@@ -50,6 +50,8 @@ const STAGES: readonly [RegExp, string][] = [
   [/\/lib\/io\/csv-source\./, 'csv-source'],
   [/\/lib\/core\/(parse|features)\./, 'features (parse + transform)'],
   [/\/lib\/streams\/preprocessor\./, 'Preprocessor'],
+  [/\/lib\/streams\/csv-batch-reader\./, 'CSV batch reader'],
+  [/\/lib\/core\/row-preparer\./, 'CSV batch reader'],
   [/\/lib\/streams\/batcher\./, 'Batcher'],
   [/\/lib\/streams\/model-scorer\.|\/lib\/core\/bisect\./, 'ModelScorer'],
   [/\/lib\/adapters\/|\/lib\/onnx\//, 'adapters / scorer'],
