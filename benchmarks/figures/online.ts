@@ -89,6 +89,9 @@ export async function online(ctx: FigureContext, seconds: number): Promise<Measu
         for (const mode of modes) {
           const server = servers.get(mode);
           if (server === undefined) continue;
+          // A second at this load first, not recorded: each point then starts from the same state, not from
+          // whatever the previous server's load left (GC debt, sockets, CPU frequency).
+          await load(server.url, payload, connections, 1);
           const p = await load(server.url, payload, connections, seconds);
           if (p.errors > 0) throw new Error(`online ${mode} c=${connections}: ${p.errors} failed requests`);
           ctx.log(

@@ -121,11 +121,10 @@ export class OutputFormat {
     let out = '';
     for (let i = 0; i < rows.length; i++) {
       const row = rows[i] as ScoredBatch['rows'][number];
-      const values = row.values;
       // A row's own text is its values written as CSV already (PreparedRow.text): passed through as it is.
       if (keep === undefined && row.text !== undefined) out += `${row.text},`;
-      else if (keep === undefined) for (const value of values) out += `${csvField(value)},`;
-      else for (const j of keep) out += `${csvField(values[j] ?? '')},`;
+      else if (keep === undefined) for (const value of row.values) out += `${csvField(value)},`;
+      else for (const j of keep) out += `${csvField(row.values[j] ?? '')},`;
       out += labels[argmaxRow(probabilities, i, k)] as string;
       for (let j = 0; j < k; j++) out += `,${formatProbability(probabilities[i * k + j] as number)}`;
       out += '\n';

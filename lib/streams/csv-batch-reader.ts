@@ -29,12 +29,16 @@ export interface CsvBatchReaderOptions extends RowPreparerOptions {
   signal?: AbortSignal | undefined;
 }
 
-/** A row whose features are a slice of its batch's tensor. */
+/**
+ * A row whose features are a slice of its batch's tensor. A plain line keeps only its text, split again if its
+ * values are asked for (a reject, kept columns): the values array it was read with dies young, not with the
+ * batch.
+ */
 class BatchRow implements PreparedRow {
   readonly line: number;
-  readonly values: string[];
   readonly row: number;
   readonly text: string | undefined;
+  #values: string[] | undefined;
   readonly #tensor: Float32Array;
   readonly #offset: number;
   readonly #width: number;
@@ -48,12 +52,17 @@ class BatchRow implements PreparedRow {
     width: number,
   ) {
     this.line = record.line;
-    this.values = record.values;
     this.row = row;
     this.text = text;
+    this.#values = text === undefined ? record.values : undefined;
     this.#tensor = at;
     this.#offset = offset;
     this.#width = width;
+  }
+
+  get values(): string[] {
+    this.#values ??= (this.text as string).split(',');
+    return this.#values;
   }
 
   get features(): Float32Array {
@@ -197,7 +206,8 @@ export class CsvBatchReader extends Transform {
       if (!plain(text, !ascii)) return pos;
       this.#line++;
       pos = lf + 1;
-      if (text.length > 0) this.#row(text);
+      // A plain line passes on as its text.
+      if (text.length > 0) this.#prepared({ line: this.#line, values: text.split(',') }, text);
       if (pos >= bytes.length) break;
     }
     if (pos < bytes.length) {
@@ -207,18 +217,11 @@ export class CsvBatchReader extends Transform {
     return undefined;
   }
 
-  #row(text: string): void {
-    const record: SourceRecord = { line: this.#line, values: text.split(',') };
-    const offset = this.#batch.length * this.#width;
-    const row = this.#rows.prepare(record, this.#tensor, offset);
-    if (row !== undefined) this.#add(new BatchRow(record, row, text, this.#tensor, offset, this.#width));
-  }
-
   /** A record of the full reader; an error (a header that lacks a needed column) waits for its caller. */
   #record(record: SourceRecord): void {
     if (this.#failure !== undefined) return;
     try {
-      this.#prepared(record);
+      this.#prepared(record, undefined);
     } catch (err) {
       this.#failure = err as Error;
     }
@@ -229,14 +232,12 @@ export class CsvBatchReader extends Transform {
     if (this.#failure !== undefined) throw this.#failure;
   }
 
-  #prepared(record: SourceRecord): void {
+  /** Writes a row's features into the batch's tensor and adds it to the batch, unless it is passed over. */
+  #prepared(record: SourceRecord, text: string | undefined): void {
     const offset = this.#batch.length * this.#width;
     const row = this.#rows.prepare(record, this.#tensor, offset);
-    if (row !== undefined) this.#add(new BatchRow(record, row, undefined, this.#tensor, offset, this.#width));
-  }
-
-  #add(row: BatchRow): void {
-    this.#batch.push(row);
+    if (row === undefined) return;
+    this.#batch.push(new BatchRow(record, row, text, this.#tensor, offset, this.#width));
     if (this.#batch.length === this.#batchSize) this.#emit();
   }
 
