@@ -124,20 +124,37 @@ export class CsvBatchReader extends Transform {
         .then(() => callback(), callback);
       return;
     }
-    const bytes = this.#carry === undefined ? chunk : Buffer.concat([this.#carry, chunk]);
-    this.#carry = undefined;
-    let stop: number | undefined;
+    const pieces = this.#pieces(chunk);
+    let rest: Buffer[] | undefined;
     try {
-      stop = this.#headerRead ? this.#plainLines(bytes, false) : this.#headerLine(bytes, false);
+      for (let i = 0; i < pieces.length && rest === undefined; i++) {
+        const piece = pieces[i] as Buffer;
+        const stop = this.#headerRead ? this.#plainLines(piece, false) : this.#headerLine(piece, false);
+        if (stop !== undefined) rest = [piece.subarray(stop), ...pieces.slice(i + 1)];
+      }
     } catch (err) {
       callback(err as Error);
       return;
     }
-    if (stop === undefined) callback();
+    if (rest === undefined) callback();
     else
-      this.#handOver(bytes, stop)
+      this.#handOver(rest)
         .then(() => this.#rethrow())
         .then(() => callback(), callback);
+  }
+
+  /**
+   * The chunk with the unfinished line kept from the last one in front. After the header, only that line is
+   * copied (completed with the chunk's first line), and the rest of the chunk is read where it is.
+   */
+  #pieces(chunk: Buffer): Buffer[] {
+    const carry = this.#carry;
+    this.#carry = undefined;
+    if (carry === undefined) return [chunk];
+    if (!this.#headerRead) return [Buffer.concat([carry, chunk])];
+    const lf = chunk.indexOf(LF);
+    const cut = lf < 0 ? chunk.length : lf + 1;
+    return [Buffer.concat([carry, chunk.subarray(0, cut)]), chunk.subarray(cut)];
   }
 
   override _flush(callback: TransformCallback): void {
@@ -151,7 +168,7 @@ export class CsvBatchReader extends Transform {
       callback(err as Error);
       return;
     }
-    const reading = stop === undefined ? Promise.resolve() : this.#handOver(bytes, stop);
+    const reading = stop === undefined ? Promise.resolve() : this.#handOver([bytes.subarray(stop)]);
     reading
       .then(() => this.#full?.end())
       .then(() => {
@@ -250,16 +267,17 @@ export class CsvBatchReader extends Transform {
     this.push({ index: this.#index++, rows, tensor, width: this.#width } satisfies Batch);
   }
 
-  /** Starts the full reader at `stop` in `bytes`, after the header when it was read here. */
-  #handOver(bytes: Buffer, stop: number): Promise<void> {
+  /** Starts the full reader on `rest`, the input from the first line that is not plain. */
+  async #handOver(rest: Buffer[]): Promise<void> {
     const columns = this.#rows.columns;
-    this.#full = new CsvRecordReader(
+    const full = new CsvRecordReader(
       (record) => this.#record(record),
       columns === undefined || !this.#headerRead
         ? undefined
         : { header: columns, line: this.#line, recordDelimiter: this.#crlf ? '\r\n' : '\n' },
     );
-    return this.#full.write(bytes.subarray(stop));
+    this.#full = full;
+    for (const bytes of rest) if (bytes.length > 0) await full.write(bytes);
   }
 }
 
