@@ -381,7 +381,7 @@ async function scoreRun(
   let toBatches: [Stages['preprocessor'], ...NodeJS.ReadWriteStream[]];
   if (openBytes !== undefined) {
     const reader = new CsvBatchReader({ ...rowOptions, onRaw, batchSize: o.batchSize });
-    toBatches = [reader, reader];
+    toBatches = [reader.rows, reader];
   } else {
     const preprocessor = new Preprocessor({ ...rowOptions, ...(onRaw === undefined ? {} : { onRaw }) });
     toBatches = [

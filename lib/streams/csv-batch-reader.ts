@@ -71,7 +71,8 @@ class BatchRow implements PreparedRow {
 }
 
 export class CsvBatchReader extends Transform {
-  readonly #rows: RowPreparer;
+  /** Decides each row; its `counts`, `columns` and `busyMs` are the run's, as the Preprocessor's would be. */
+  readonly rows: RowPreparer;
   readonly #batchSize: number;
   readonly #width: number;
   #tensor: Float32Array;
@@ -95,25 +96,10 @@ export class CsvBatchReader extends Transform {
       readableHighWaterMark: 2,
       ...(options.signal === undefined ? {} : { signal: options.signal }),
     });
-    this.#rows = new RowPreparer(options);
+    this.rows = new RowPreparer(options);
     this.#batchSize = options.batchSize;
-    this.#width = this.#rows.width;
+    this.#width = this.rows.width;
     this.#tensor = new Float32Array(this.#batchSize * this.#width);
-  }
-
-  /** Rows read, prepared and rejected so far. */
-  get counts(): Readonly<RowPreparer['counts']> {
-    return this.#rows.counts;
-  }
-
-  /** Milliseconds spent turning records into features (the run's `preprocess` stage time). */
-  get busyMs(): number {
-    return this.#rows.busyMs;
-  }
-
-  /** The input's column names, once known. */
-  get columns(): readonly string[] | undefined {
-    return this.#rows.columns;
   }
 
   override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
@@ -193,7 +179,7 @@ export class CsvBatchReader extends Transform {
     this.#crlf = lf > bom && bytes[lf - 1] === CR;
     const text = bytes.toString('utf8', bom, this.#crlf ? lf - 1 : lf);
     if (text.length === 0 || !plain(text, false)) return 0;
-    this.#rows.prepare({ line: 1, values: text.split(',') }, this.#tensor, 0);
+    this.rows.prepare({ line: 1, values: text.split(',') }, this.#tensor, 0);
     this.#headerRead = true;
     this.#line = 1;
     const stop = this.#plainLines(bytes.subarray(lf + 1), end);
@@ -252,7 +238,7 @@ export class CsvBatchReader extends Transform {
   /** Writes a row's features into the batch's tensor and adds it to the batch, unless it is passed over. */
   #prepared(record: SourceRecord, text: string | undefined): void {
     const offset = this.#batch.length * this.#width;
-    const row = this.#rows.prepare(record, this.#tensor, offset);
+    const row = this.rows.prepare(record, this.#tensor, offset);
     if (row === undefined) return;
     this.#batch.push(new BatchRow(record, row, text, this.#tensor, offset, this.#width));
     if (this.#batch.length === this.#batchSize) this.#emit();
@@ -269,7 +255,7 @@ export class CsvBatchReader extends Transform {
 
   /** Starts the full reader on `rest`, the input from the first line that is not plain. */
   async #handOver(rest: Buffer[]): Promise<void> {
-    const columns = this.#rows.columns;
+    const columns = this.rows.columns;
     const full = new CsvRecordReader(
       (record) => this.#record(record),
       columns === undefined || !this.#headerRead

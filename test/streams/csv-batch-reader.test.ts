@@ -59,17 +59,19 @@ async function run(chunks: Buffer[], fused: boolean, batchSize: number, skipRows
     }
   };
   let error: string | undefined;
-  let stage: Preprocessor | CsvBatchReader;
+  let stage: Pick<Preprocessor, 'columns' | 'counts'>;
   try {
     if (fused) {
-      stage = new CsvBatchReader({ ...options, batchSize });
-      await pipeline(Readable.from(chunks, { objectMode: false }), stage, collect);
+      const reader = new CsvBatchReader({ ...options, batchSize });
+      stage = reader.rows;
+      await pipeline(Readable.from(chunks, { objectMode: false }), reader, collect);
     } else {
-      stage = new Preprocessor(options);
+      const preprocessor = new Preprocessor(options);
+      stage = preprocessor;
       await pipeline(
         Readable.from(chunks, { objectMode: false }),
         createCsvParser(),
-        stage,
+        preprocessor,
         new Batcher({ batchSize }),
         collect,
       );
