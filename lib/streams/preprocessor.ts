@@ -71,7 +71,7 @@ export class Preprocessor extends Transform {
   }
 
   /** Rows read, prepared and rejected so far. */
-  get counts(): Readonly<RowPreparer['counts']> {
+  get counts(): Readonly<{ read: number; prepared: number; rejected: number }> {
     return this.#rows.counts;
   }
 
