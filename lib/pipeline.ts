@@ -378,20 +378,21 @@ async function scoreRun(
   };
   const onRaw = drift === undefined ? undefined : (raw: Float64Array) => drift.addFeatures(raw);
   // Source → batches: the fused CSV batch reader, or records → Preprocessor → Batcher.
-  let toBatches: [Stages['preprocessor'], ...NodeJS.ReadWriteStream[]];
+  let rowStage: Stages['preprocessor'];
+  let batchStages: NodeJS.ReadWriteStream[];
   if (openBytes !== undefined) {
     const reader = new CsvBatchReader({ ...rowOptions, onRaw, batchSize: o.batchSize });
-    toBatches = [reader.rows, reader];
+    rowStage = reader.rows;
+    batchStages = [reader];
   } else {
     const preprocessor = new Preprocessor({ ...rowOptions, ...(onRaw === undefined ? {} : { onRaw }) });
-    toBatches = [
-      preprocessor,
+    rowStage = preprocessor;
+    batchStages = [
       ...(rowRange === undefined ? [] : [new RowRange(rowRange.start, rowRange.end)]),
       preprocessor,
       new Batcher({ batchSize: o.batchSize }),
     ];
   }
-  const [rowStage, ...batchStages] = toBatches;
   const stages: Stages = {
     preprocessor: rowStage,
     modelScorer: new ModelScorer({ scorer, concurrency: o.concurrency, onReject: (row) => rejectTo(row) }),

@@ -80,8 +80,7 @@ function parser(format: InputFormat): Transform {
 }
 
 /** Parses one byte stream; `pipeline` carries a read error (ENOENT, say) to the parser's consumer. */
-function parse(bytes: Readable, format: InputFormat, onBytes: (n: number) => void): Transform {
-  bytes.on('data', (chunk: Buffer) => onBytes(chunk.length));
+function parse(bytes: Readable, format: InputFormat): Transform {
   return pipeline(bytes, parser(format), () => undefined);
 }
 
@@ -92,6 +91,18 @@ function parse(bytes: Readable, format: InputFormat, onBytes: (n: number) => voi
  */
 const READ_CHUNK_BYTES = 16 * 1024;
 
+/** The bytes of one input (a stream, stdin for `-`, or a file), counted by `onBytes` as they flow. */
+function openBytes(input: Readable | string, onBytes: (n: number) => void): Readable {
+  const bytes: Readable =
+    input instanceof Readable
+      ? input
+      : input === '-'
+        ? process.stdin
+        : createReadStream(input, { highWaterMark: READ_CHUNK_BYTES });
+  bytes.on('data', (chunk: Buffer) => onBytes(chunk.length));
+  return bytes;
+}
+
 async function* concatenated(
   paths: readonly string[],
   format: (path: string) => InputFormat,
@@ -100,11 +111,7 @@ async function* concatenated(
   let header: { values: string[]; file: string } | undefined;
   for (const file of paths) {
     let first = true;
-    for await (const record of parse(
-      createReadStream(file, { highWaterMark: READ_CHUNK_BYTES }),
-      format(file),
-      onBytes,
-    ) as AsyncIterable<SourceRecord>) {
+    for await (const record of parse(openBytes(file, onBytes), format(file)) as AsyncIterable<SourceRecord>) {
       if (first) {
         first = false;
         if (header === undefined) header = { values: record.values, file };
@@ -133,16 +140,7 @@ export function csvBytesOpener(
 ): (() => Readable) | undefined {
   const path = input instanceof Readable ? undefined : input.length === 1 ? input[0] : null;
   if (path === null || formatOf(path === '-' ? undefined : path, explicit) !== 'csv') return undefined;
-  return () => {
-    const bytes: Readable =
-      input instanceof Readable
-        ? input
-        : path === '-'
-          ? process.stdin
-          : createReadStream(path as string, { highWaterMark: READ_CHUNK_BYTES });
-    bytes.on('data', (chunk: Buffer) => onBytes(chunk.length));
-    return bytes;
-  };
+  return () => openBytes(input instanceof Readable ? input : (path as string), onBytes);
 }
 
 /** Records of the input: files (in order, as one input), stdin (`-`), or a stream of bytes. */
@@ -151,9 +149,8 @@ export function openRecords(
   explicit: InputFormat | undefined,
   onBytes: (n: number) => void,
 ): Readable {
-  if (input instanceof Readable) return parse(input, formatOf(undefined, explicit), onBytes);
-  if (input.length === 1 && input[0] === '-')
-    return parse(process.stdin, formatOf(undefined, explicit), onBytes);
+  if (input instanceof Readable || (input.length === 1 && input[0] === '-'))
+    return parse(openBytes(input instanceof Readable ? input : '-', onBytes), formatOf(undefined, explicit));
   return Readable.from(
     concatenated(input, (file) => formatOf(file, explicit), onBytes),
     { objectMode: true, highWaterMark: 1024 },

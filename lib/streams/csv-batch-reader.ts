@@ -80,7 +80,6 @@ export class CsvBatchReader extends Transform {
   #index = 0;
   /** Before the header line has been read, the bytes so far; after it, an unfinished line. */
   #carry: Buffer | undefined;
-  #headerRead = false;
   /** Lines read so far (blank ones included). */
   #line = 0;
   /** The input's line ends, from its header line. */
@@ -115,7 +114,7 @@ export class CsvBatchReader extends Transform {
     try {
       for (let i = 0; i < pieces.length && rest === undefined; i++) {
         const piece = pieces[i] as Buffer;
-        const stop = this.#headerRead ? this.#plainLines(piece, false) : this.#headerLine(piece, false);
+        const stop = this.#headerRead() ? this.#plainLines(piece, false) : this.#headerLine(piece, false);
         if (stop !== undefined) rest = [piece.subarray(stop), ...pieces.slice(i + 1)];
       }
     } catch (err) {
@@ -137,7 +136,7 @@ export class CsvBatchReader extends Transform {
     const carry = this.#carry;
     this.#carry = undefined;
     if (carry === undefined) return [chunk];
-    if (!this.#headerRead) return [Buffer.concat([carry, chunk])];
+    if (!this.#headerRead()) return [Buffer.concat([carry, chunk])];
     const lf = chunk.indexOf(LF);
     const cut = lf < 0 ? chunk.length : lf + 1;
     return [Buffer.concat([carry, chunk.subarray(0, cut)]), chunk.subarray(cut)];
@@ -149,7 +148,7 @@ export class CsvBatchReader extends Transform {
     let stop: number | undefined;
     try {
       if (this.#full === undefined)
-        stop = this.#headerRead ? this.#plainLines(bytes, true) : bytes.length > 0 ? 0 : undefined;
+        stop = this.#headerRead() ? this.#plainLines(bytes, true) : bytes.length > 0 ? 0 : undefined;
     } catch (err) {
       callback(err as Error);
       return;
@@ -179,8 +178,7 @@ export class CsvBatchReader extends Transform {
     this.#crlf = lf > bom && bytes[lf - 1] === CR;
     const text = bytes.toString('utf8', bom, this.#crlf ? lf - 1 : lf);
     if (text.length === 0 || !plain(text, false)) return 0;
-    this.rows.prepare({ line: 1, values: text.split(',') }, this.#tensor, 0);
-    this.#headerRead = true;
+    this.rows.setColumns(text.split(','));
     this.#line = 1;
     const stop = this.#plainLines(bytes.subarray(lf + 1), end);
     return stop === undefined ? undefined : lf + 1 + stop;
@@ -218,6 +216,11 @@ export class CsvBatchReader extends Transform {
       this.#carry = bytes.subarray(pos);
     }
     return undefined;
+  }
+
+  /** Whether this reader read the header (until the full reader takes over, the only one that can). */
+  #headerRead(): boolean {
+    return this.rows.columns !== undefined;
   }
 
   /** A record of the full reader; an error (a header that lacks a needed column) waits for its caller. */
@@ -258,7 +261,7 @@ export class CsvBatchReader extends Transform {
     const columns = this.rows.columns;
     const full = new CsvRecordReader(
       (record) => this.#record(record),
-      columns === undefined || !this.#headerRead
+      columns === undefined
         ? undefined
         : { header: columns, line: this.#line, recordDelimiter: this.#crlf ? '\r\n' : '\n' },
     );

@@ -42,6 +42,8 @@ export interface PreprocessorOptions {
 
 export class Preprocessor extends Transform {
   readonly #rows: RowPreparer;
+  /** Where the preparer writes a row's features. */
+  readonly #features: Float32Array;
 
   constructor(options: PreprocessorOptions) {
     refuseUnknownKeys('Preprocessor', options, [
@@ -67,6 +69,7 @@ export class Preprocessor extends Transform {
       onRaw: onRaw === undefined ? undefined : (raw) => onRaw(raw.slice()),
       skipRows: integerOption('skipRows', options.skipRows, 0, 0),
     });
+    this.#features = new Float32Array(this.#rows.width);
     if (options.columns !== undefined) this.#rows.setColumns(options.columns);
   }
 
@@ -86,10 +89,9 @@ export class Preprocessor extends Transform {
   }
 
   override _transform(record: SourceRecord, _encoding: BufferEncoding, callback: TransformCallback): void {
-    const features = new Float32Array(this.#rows.width);
     let row: number | undefined;
     try {
-      row = this.#rows.prepare(record, features, 0);
+      row = this.#rows.prepare(record, this.#features, 0);
     } catch (err) {
       callback(err as Error);
       return;
@@ -98,6 +100,8 @@ export class Preprocessor extends Transform {
       callback();
       return;
     }
+    // A row of its own only for a row that goes on (not for the header, a skipped or a rejected row).
+    const features = this.#features.slice();
     const prepared: PreparedRow =
       record.file === undefined
         ? { line: record.line, values: record.values, features, row }

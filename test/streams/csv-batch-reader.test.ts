@@ -59,7 +59,7 @@ async function run(chunks: Buffer[], fused: boolean, batchSize: number, skipRows
     }
   };
   let error: string | undefined;
-  let stage: Pick<Preprocessor, 'columns' | 'counts'>;
+  let stage: Pick<Preprocessor, 'columns' | 'counts'> | undefined;
   try {
     if (fused) {
       const reader = new CsvBatchReader({ ...options, batchSize });
@@ -79,7 +79,6 @@ async function run(chunks: Buffer[], fused: boolean, batchSize: number, skipRows
   } catch (err) {
     const e = err as { code?: string; message?: string };
     error = `${e.code ?? ''} ${e.message ?? ''}`;
-    stage = undefined as never;
   }
   // A row passed through as its text must be its values written as CSV: that is what the output relies on.
   for (let i = 0; i < texts.length; i += 2)
@@ -88,8 +87,8 @@ async function run(chunks: Buffer[], fused: boolean, batchSize: number, skipRows
     batches,
     rejects,
     raws,
-    columns: error === undefined ? stage.columns : undefined,
-    counts: error === undefined ? { ...stage.counts } : undefined,
+    columns: error === undefined ? stage?.columns : undefined,
+    counts: error === undefined ? { ...stage?.counts } : undefined,
     error,
   };
 }
