@@ -1,15 +1,16 @@
 /**
- * Checks `formatProbability`'s fast path against its definition, `String(Number(p.toPrecision(9)))`, for every
- * float32 from 0 up to 1 (about 1.07 billion values; half an hour or so on one core). The unit test
+ * Checks `formatProbability`'s fast path, and `writeProbability`'s bytes, against their definition,
+ * `String(Number(p.toPrecision(9)))`, for every float32 from 0 up to 1 (about 1.07 billion values; half an hour or so on one core). The unit test
  * (test/core/output-format.test.ts) checks a sample; this is the proof for the rest.
  *
  *   npx tsx benchmarks/check-format.ts [--step n]    # --step 97: every 97th float32, a few seconds
  */
 import { parseArgs } from 'node:util';
-import { formatProbability } from '../lib/core/output-format.js';
+import { formatProbability, writeProbability } from '../lib/core/probability-text.js';
 
 const { values } = parseArgs({ options: { step: { type: 'string', default: '1' } } });
 const step = Number(values.step);
+const out = Buffer.alloc(32);
 const f32 = new Float32Array(1);
 const bits = new Uint32Array(f32.buffer);
 const first = 0;
@@ -23,9 +24,11 @@ for (let b = first; b <= last; b += step) {
   bits[0] = b;
   const p = f32[0];
   const fast = formatProbability(p);
+  const bytes = out.toString('latin1', 0, writeProbability(out, 0, p));
   const slow = String(Number(p.toPrecision(9)));
   checked++;
-  if (fast !== slow && wrong++ < 20) console.error(`float32 bits ${b}: ${p} → ${fast}, expected ${slow}`);
+  if ((fast !== slow || bytes !== slow) && wrong++ < 20)
+    console.error(`float32 bits ${b}: ${p} → ${fast} (bytes ${bytes}), expected ${slow}`);
 }
 console.log(
   `${checked.toLocaleString('en-US')} float32 values checked in ${((performance.now() - started) / 1000).toFixed(0)} s: ${wrong} wrong`,

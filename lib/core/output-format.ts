@@ -3,60 +3,21 @@
  * then `prediction` (the most probable label), then `probability_<label>` per class in the model's label order.
  * Shared by the Postprocessor stream and the resumable writer, so both write the same bytes.
  *
- * `csv()` writes a batch straight to CSV text, byte for byte what csv-stringify's defaults make of `records()`
- * (RFC 4180 quoting, `\n` after every record), without an array per row or a stream chunk per record: on the
- * profile of a `local` run, formatting rows through csv-stringify cost more than parsing them
+ * `csv()` writes a batch straight to CSV bytes, byte for byte what csv-stringify's defaults make of `records()`
+ * (RFC 4180 quoting, `\n` after every record, UTF-8), without an array per row, a stream chunk per record or a
+ * string per probability: on the profile of a `local` run, formatting rows through csv-stringify cost more than
+ * parsing them, and building the batch's text as a string after that cost about as much as reading it
  * (benchmarks/README.md, "Profiles").
  */
 import { BatchInferError, ErrorCodes } from '../errors.js';
 import { argmaxRow } from './metrics.js';
+import { formatProbability, MAX_PROBABILITY_BYTES, writeProbability } from './probability-text.js';
 import type { ScoredBatch } from '../types.js';
 
-/** 10^0 … 10^55 as doubles (correctly rounded; exact up to 10^22). */
-const POW10 = Array.from({ length: 56 }, (_, i) => Number(`1e${i}`));
+export { formatProbability } from './probability-text.js';
 
-/** `String(Number(p.toPrecision(9)))`, the definition; the fast path below must agree with it exactly. */
-function formatSlow(p: number): string {
-  return String(Number(p.toPrecision(9)));
-}
-
-/**
- * A float32 probability as text: 9 significant digits round-trip any float32, and dropping trailing zeros
- * keeps the file small. Equal to `String(Number(p.toPrecision(9)))` for every number (checked against it for
- * every positive float32 below 1 by benchmarks/check-format.ts); two to five times faster for probabilities.
- *
- * The fast path scales p by 10^n into [1e8, 1e9): two roundings (10^n, the product) put the result within
- * 3e-7 of the exact p · 10^n, so rounding it to an integer agrees with toPrecision's exact decimal rounding
- * (ties away from zero) unless it lies within 1e-6 of a tie or of the interval's ends, which go the slow way.
- * A decimal of at most 9 significant digits is the shortest text of the double nearest to it (doubles tell
- * 15-digit decimals apart), so its digits without trailing zeros are what `String(Number(…))` prints, in its
- * format: plain from 1e-6 up, exponential below.
- */
-export function formatProbability(p: number): string {
-  if (!(p > 0 && p < 1) || Math.fround(p) !== p) return formatSlow(p);
-  // p · 10^n in [1e8, 1e9), give or take the one step log10's rounding may miss by.
-  let n = 8 - Math.floor(Math.log10(p));
-  let x = p * (POW10[n] as number);
-  if (x < 1e8) x = p * (POW10[++n] as number);
-  else if (x >= 1e9) x = p * (POW10[--n] as number);
-  const floor = Math.floor(x);
-  const fraction = x - floor;
-  if (Math.abs(fraction - 0.5) < 1e-6 || x < 1e8 + 1e-6 || x > 1e9 - 1e-6) return formatSlow(p);
-  // m has 9 digits, or is 10^9 when p rounds up to the next power of ten.
-  let m = fraction > 0.5 ? floor + 1 : floor;
-  // p = d.ddd × 10^exponent
-  let exponent = 8 - n;
-  if (m === 1e9) {
-    m = 1;
-    exponent++;
-  } else {
-    while (m % 10 === 0) m /= 10;
-  }
-  const digits = String(m);
-  if (exponent >= -6) return `0.${'0'.repeat(-exponent - 1)}${digits}`;
-  const mantissa = digits.length === 1 ? digits : `${digits[0] as string}.${digits.slice(1)}`;
-  return `${mantissa}e${exponent}`;
-}
+const COMMA = 0x2c;
+const LF = 0x0a;
 
 const NEEDS_QUOTES = /[",\r\n]/;
 
@@ -67,15 +28,17 @@ export function csvField(text: string): string {
 
 export class OutputFormat {
   readonly #labels: readonly string[];
-  /** The labels as CSV fields, quoted once here rather than per row. */
-  readonly #labelFields: readonly string[];
+  /** The labels as CSV fields in UTF-8, quoted once here rather than per row. */
+  readonly #labelBytes: readonly Buffer[];
+  /** Where `csv` writes a batch before copying it out, kept (and grown) from batch to batch. */
+  #scratch = Buffer.alloc(0);
   readonly #keepColumns: readonly string[] | undefined;
   /** Positions of the kept columns in a row (undefined: keep all), set by `header`. */
   #keep: number[] | undefined;
 
   constructor(labels: readonly string[], keepColumns?: readonly string[]) {
     this.#labels = labels;
-    this.#labelFields = labels.map(csvField);
+    this.#labelBytes = labels.map((label) => Buffer.from(csvField(label)));
     this.#keepColumns = keepColumns;
   }
 
@@ -112,23 +75,50 @@ export class OutputFormat {
     });
   }
 
-  /** The batch's rows as CSV text: the same bytes csv-stringify writes for `records(batch)`. */
-  csv(batch: ScoredBatch): string {
+  /** The batch's rows as CSV (UTF-8): the same bytes csv-stringify writes for `records(batch)`. */
+  csv(batch: ScoredBatch): Buffer {
     const k = this.#labels.length;
     const keep = this.#keep;
-    const labels = this.#labelFields;
+    const labels = this.#labelBytes;
     const { probabilities, rows } = batch;
-    let out = '';
+    // The line's end: k probabilities with their commas, the newline.
+    const tail = k * (MAX_PROBABILITY_BYTES + 1) + 1;
+    let pos = 0;
     for (let i = 0; i < rows.length; i++) {
       const row = rows[i] as ScoredBatch['rows'][number];
       // A row's own text is its values written as CSV already (PreparedRow.text): passed through as it is.
-      if (keep === undefined && row.text !== undefined) out += `${row.text},`;
-      else if (keep === undefined) for (const value of row.values) out += `${csvField(value)},`;
-      else for (const j of keep) out += `${csvField(row.values[j] ?? '')},`;
-      out += labels[argmaxRow(probabilities, i, k)] as string;
-      for (let j = 0; j < k; j++) out += `,${formatProbability(probabilities[i * k + j] as number)}`;
-      out += '\n';
+      if (keep === undefined && row.text !== undefined) pos = this.#text(pos, row.text);
+      else if (keep === undefined) for (const value of row.values) pos = this.#text(pos, csvField(value));
+      else for (const j of keep) pos = this.#text(pos, csvField(row.values[j] ?? ''));
+      const label = labels[argmaxRow(probabilities, i, k)] as Buffer;
+      const out = this.#reserve(pos, label.length + tail);
+      out.set(label, pos);
+      pos += label.length;
+      for (let j = 0; j < k; j++) {
+        out[pos++] = COMMA;
+        pos = writeProbability(out, pos, probabilities[i * k + j] as number);
+      }
+      out[pos++] = LF;
     }
-    return out;
+    return Buffer.from(this.#scratch.subarray(0, pos));
+  }
+
+  /** Writes a field's text (or a row's) and its comma at `pos`; returns the position after them. */
+  #text(pos: number, text: string): number {
+    // UTF-8 takes at most 3 bytes per UTF-16 unit.
+    const out = this.#reserve(pos, 3 * text.length + 1);
+    pos += out.write(text, pos, 'utf8');
+    out[pos++] = COMMA;
+    return pos;
+  }
+
+  /** The scratch buffer with at least `bytes` free from `pos` (grown, keeping what it holds, when not). */
+  #reserve(pos: number, bytes: number): Buffer {
+    if (pos + bytes > this.#scratch.length) {
+      const grown = Buffer.allocUnsafe(Math.max(2 * this.#scratch.length, pos + bytes));
+      this.#scratch.copy(grown, 0, 0, pos);
+      this.#scratch = grown;
+    }
+    return this.#scratch;
   }
 }

@@ -126,14 +126,14 @@ export class ResumableWriter extends Writable {
     if (records.length > 0) await this.#appendText(handle, stringify(records), key);
   }
 
-  /** Appends CSV text (the output format writes its own, see OutputFormat.csv). */
+  /** Appends CSV text or bytes (the output format writes its own, see OutputFormat.csv). */
   async #appendText(
     handle: FileHandle | undefined,
-    text: string,
+    text: string | Buffer,
     key: 'outputBytes' | 'rejectsBytes',
   ): Promise<void> {
-    if (handle === undefined || text === '') return;
-    const bytes = Buffer.from(text);
+    if (handle === undefined || text.length === 0) return;
+    const bytes = typeof text === 'string' ? Buffer.from(text) : text;
     // Positioned writes: a file reopened to resume is written from where its checkpoint ends, not from 0.
     try {
       for (let done = 0; done < bytes.length;) {

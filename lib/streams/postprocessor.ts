@@ -3,7 +3,7 @@
  * `prediction`, then `probability_<label>` per class in the model's label order (DESIGN.md). The header record
  * comes first, once the input's columns are known.
  *
- * With `output: 'csv'` it writes the CSV text itself, one string per batch, instead of one array per row for
+ * With `output: 'csv'` it writes the CSV itself, one Buffer per batch, instead of one array per row for
  * csv-stringify: the same bytes, without a stream chunk and an array per row (benchmarks/README.md, "Profiles").
  */
 import { Transform, type TransformCallback } from 'node:stream';
@@ -27,8 +27,8 @@ export interface PostprocessorOptions {
   keepColumns?: readonly string[];
   /**
    * What the stream emits: `records`, one `string[]` per row (the header first), for csv-stringify or your own
-   * sink; or `csv`, the CSV text itself, one string per batch (header line first), byte for byte what
-   * csv-stringify's defaults write for the records, ready for a file or stdout.
+   * sink; or `csv`, the CSV itself, one UTF-8 `Buffer` per batch (the header line its own chunk, first), byte for
+   * byte what csv-stringify's defaults write for the records, ready for a file or stdout.
    * @default "records"
    * @example "csv"
    */
@@ -84,38 +84,35 @@ export class Postprocessor extends Transform {
     return columns === undefined ? [] : [this.#format.header(columns)];
   }
 
-  /** The header line, if it is due now, else ''; throws when a kept column is missing. */
-  #headerCsv(): string {
+  /** The header line, if it is due now; throws when a kept column is missing. */
+  #headerLines(): Buffer[] {
     const columns = this.#headerColumns();
-    return columns === undefined ? '' : this.#format.headerCsv(columns);
+    return columns === undefined ? [] : [Buffer.from(this.#format.headerCsv(columns))];
   }
 
   override _transform(batch: ScoredBatch, _encoding: BufferEncoding, callback: TransformCallback): void {
-    let out: string | string[][];
+    let out: Buffer[] | string[][];
     try {
       out = this.#csv
-        ? this.#headerCsv() + this.#format.csv(batch)
+        ? [...this.#headerLines(), this.#format.csv(batch)]
         : [...this.#headerRecords(), ...this.#format.records(batch)];
     } catch (err) {
       callback(err as Error);
       return;
     }
-    if (typeof out === 'string') {
-      callback(null, out === '' ? undefined : out);
-      return;
-    }
-    for (const record of out) this.push(record);
+    for (const chunk of out) if (chunk.length > 0) this.push(chunk);
     callback();
   }
 
   override _flush(callback: TransformCallback): void {
-    let header: string | string[] | undefined;
+    let header: Buffer[] | string[][];
     try {
-      header = this.#csv ? this.#headerCsv() : this.#headerRecords()[0];
+      header = this.#csv ? this.#headerLines() : this.#headerRecords();
     } catch (err) {
       callback(err as Error);
       return;
     }
-    callback(null, header === '' ? undefined : header);
+    for (const chunk of header) this.push(chunk);
+    callback();
   }
 }
