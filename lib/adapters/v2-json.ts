@@ -3,6 +3,7 @@
  * [rows, labels] out (shared/spec/inference_rest.md §Inference).
  */
 import type { ModelContract } from '../core/model-contract.js';
+import { float32Json } from '../core/probability-text.js';
 import type { HttpCodec } from './types.js';
 import { parseJson, readV2Output } from './v2-outputs.js';
 
@@ -15,13 +16,13 @@ export function v2JsonCodec(contract: ModelContract, version?: number): HttpCode
   const input = contract.inputs[0]?.name ?? 'features';
   const output = contract.outputs[0]?.name ?? 'probabilities';
   const path = v2InferPath(contract, version);
+  // The request's JSON around the tensor's shape and data.
+  const head = `{"inputs":[{"name":${JSON.stringify(input)},"shape":`;
+  const tail = `"outputs":[{"name":${JSON.stringify(output)}}]}`;
   return {
     name: 'v2-json',
     encode(tensor, rows, featureWidth) {
-      const body = JSON.stringify({
-        inputs: [{ name: input, shape: [rows, featureWidth], datatype: 'FP32', data: Array.from(tensor) }],
-        outputs: [{ name: output }],
-      });
+      const body = `${head}${JSON.stringify([rows, featureWidth])},"datatype":"FP32","data":${float32Json(tensor)}}],${tail}`;
       return { path, headers: { 'content-type': 'application/json' }, body };
     },
     decode(response, rows) {

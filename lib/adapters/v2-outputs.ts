@@ -63,7 +63,9 @@ export function readV2Output(
         values = fromBytes(blobs.subarray(offset, offset + size), output.datatype, name);
       offset += size;
     } else if (output.name === name && Array.isArray(output.data)) {
-      values = Float32Array.from(output.data.flat(Infinity) as number[]);
+      const data = output.data as unknown[];
+      // Flat is how servers send data (and this one); nested arrays are allowed (spec §Tensor Data).
+      values = Float32Array.from((data.some(Array.isArray) ? data.flat(Infinity) : data) as number[]);
     }
   }
   if (values === undefined) return badResponse(`Model server response lacks output "${name}"`);

@@ -1,8 +1,9 @@
 /**
- * A float32 probability as text, as a string or as ASCII bytes written into a buffer: 9 significant digits
- * round-trip any float32, and dropping trailing zeros keeps the file small. Both are equal to
+ * A float32 (a probability, in practice) as text, as a string or as ASCII bytes written into a buffer: 9
+ * significant digits round-trip any float32, and dropping trailing zeros keeps the text short. Both are equal to
  * `String(Number(p.toPrecision(9)))` for every number (checked against it for every positive float32 below 1
- * by benchmarks/check-format.ts); two to five times faster than it for probabilities.
+ * by benchmarks/check-format.ts, and for samples of every magnitude by the unit test); two to five times
+ * faster than it.
  */
 
 /** 10^0 … 10^55 as doubles (correctly rounded; exact up to 10^22). */
@@ -18,38 +19,38 @@ function formatSlow(p: number): string {
   return String(Number(p.toPrecision(9)));
 }
 
-/** What {@link decompose} found: p rounds to `digits` × 10^(exponent − digits' length + 1). */
+/** What {@link decompose} found: |p| rounds to `digits` × 10^(exponent − digits' length + 1). */
 let digits = 0;
 let exponent = 0;
 
 /**
- * The fast path: for a float32 strictly between 0 and 1, sets `digits` (its 9 significant digits without the
- * trailing zeros) and `exponent` (p = d.ddd × 10^exponent) and returns true; false sends p the slow way.
+ * The fast path: for a float32 whose magnitude is in [1e-38, 1e8), sets `digits` (its 9 significant digits
+ * without the trailing zeros) and `exponent` (|p| = d.ddd × 10^exponent) and returns true; false sends p the
+ * slow way (0, non-finite, not a float32, subnormal or huge).
  *
- * It scales p by 10^n into [1e8, 1e9): two roundings (10^n, the product) put the result within 3e-7 of the
- * exact p · 10^n, so rounding it to an integer agrees with toPrecision's exact decimal rounding (ties away from
- * zero) unless it lies within 1e-6 of a tie or of the interval's ends, which go the slow way. A decimal of at
- * most 9 significant digits is the shortest text of the double nearest to it (doubles tell 15-digit decimals
- * apart), so its digits without trailing zeros are what `String(Number(…))` prints.
+ * It scales |p| by 10^n into [1e8, 1e9): two roundings (10^n, the product) put the result within 3e-7 of the
+ * exact |p| · 10^n, so rounding it to an integer agrees with toPrecision's exact decimal rounding (ties away
+ * from zero) unless it lies within 1e-6 of a tie or of the interval's ends, which go the slow way. A decimal of
+ * at most 9 significant digits is the shortest text of the double nearest to it (doubles tell 15-digit
+ * decimals apart), so its digits without trailing zeros are what `String(Number(…))` prints.
  */
 function decompose(p: number): boolean {
-  if (!(p > 0 && p < 1) || Math.fround(p) !== p) return false;
-  // p · 10^n in [1e8, 1e9), give or take the one step log10's rounding may miss by.
-  let n = 8 - Math.floor(Math.log10(p));
-  let x = p * (POW10[n] as number);
-  if (x < 1e8) x = p * (POW10[++n] as number);
-  else if (x >= 1e9) x = p * (POW10[--n] as number);
+  const a = Math.abs(p);
+  if (!(a >= 1e-38 && a < 1e8) || Math.fround(p) !== p) return false;
+  // a · 10^n in [1e8, 1e9), give or take the one step log10's rounding may miss by.
+  let n = 8 - Math.floor(Math.log10(a));
+  let x = a * (POW10[n] as number);
+  if (x < 1e8) x = a * (POW10[++n] as number);
+  else if (x >= 1e9) x = a * (POW10[--n] as number);
   const floor = Math.floor(x);
   const fraction = x - floor;
   if (Math.abs(fraction - 0.5) < 1e-6 || x < 1e8 + 1e-6 || x > 1e9 - 1e-6) return false;
-  // m has 9 digits, or is 10^9 when p rounds up to the next power of ten.
+  // m has 9 digits, or is 10^9 when a rounds up to the next power of ten.
   let m = fraction > 0.5 ? floor + 1 : floor;
   exponent = 8 - n;
   if (m === 1e9) {
     m = 1;
     exponent++;
-    // 1 itself (no float32 below 1 rounds up to it, but the slow path would print it right if one did).
-    if (exponent >= 0) return false;
   } else {
     while (m % 10 === 0) m /= 10;
   }
@@ -58,14 +59,22 @@ function decompose(p: number): boolean {
 }
 
 /**
- * The probability's text: plain from 1e-6 up, exponential below, as `String(Number(…))` prints it.
+ * The float32's text as `String(Number(…))` prints it: exponential below 1e-6, else plain (the fast path stops
+ * short of 1e21, where exponential starts again).
  */
 export function formatProbability(p: number): string {
   if (!decompose(p)) return formatSlow(p);
+  const sign = p < 0 ? '-' : '';
   const text = String(digits);
-  if (exponent >= -6) return `0.${'0'.repeat(-exponent - 1)}${text}`;
-  const mantissa = text.length === 1 ? text : `${text[0] as string}.${text.slice(1)}`;
-  return `${mantissa}e${exponent}`;
+  // Digits before the point.
+  const point = exponent + 1;
+  if (point <= 0) {
+    if (exponent >= -6) return `${sign}0.${'0'.repeat(-point)}${text}`;
+    const mantissa = text.length === 1 ? text : `${text[0] as string}.${text.slice(1)}`;
+    return `${sign}${mantissa}e${exponent}`;
+  }
+  if (point >= text.length) return `${sign}${text}${'0'.repeat(point - text.length)}`;
+  return `${sign}${text.slice(0, point)}.${text.slice(point)}`;
 }
 
 /** Longest text {@link writeProbability} writes for any number (`-1.23456789e-100`, `-0.00000123456789`). */
@@ -97,11 +106,26 @@ export function writeProbability(out: Uint8Array, pos: number, p: number): numbe
     for (let i = 0; i < text.length; i++) out[pos++] = text.charCodeAt(i);
     return pos;
   }
+  if (p < 0) out[pos++] = MINUS;
   const count = digitCount(digits);
+  const point = exponent + 1;
+  if (point > 0) {
+    if (point >= count) {
+      // ddd000
+      writeDigits(out, pos + count, digits, count);
+      out.fill(ZERO, pos + count, pos + point);
+      return pos + point;
+    }
+    // ddd.ddd: the digits after the point one place on, the point in the gap.
+    writeDigits(out, pos + count + 1, digits, count);
+    for (let i = 0; i < point; i++) out[pos + i] = out[pos + i + 1] as number;
+    out[pos + point] = DOT;
+    return pos + count + 1;
+  }
   if (exponent >= -6) {
     out[pos++] = ZERO;
     out[pos++] = DOT;
-    for (let i = -exponent - 1; i > 0; i--) out[pos++] = ZERO;
+    for (let i = -point; i > 0; i--) out[pos++] = ZERO;
     writeDigits(out, pos + count, digits, count);
     return pos + count;
   }
@@ -118,4 +142,18 @@ export function writeProbability(out: Uint8Array, pos: number, p: number): numbe
   const powerDigits = digitCount(power);
   writeDigits(out, pos + powerDigits, power, powerDigits);
   return pos + powerDigits;
+}
+
+/**
+ * Float32 values as a JSON array, each with the 9 significant digits that give back the same float32 (a
+ * double's shortest text has up to 17: `0.600000024`, not `0.6000000238418579`), so shorter to write, send and
+ * parse. Non-finite values are written as null, as JSON.stringify would.
+ */
+export function float32Json(values: Float32Array): string {
+  let out = '[';
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i] as number;
+    out += `${i === 0 ? '' : ','}${Number.isFinite(v) ? formatProbability(v) : 'null'}`;
+  }
+  return `${out}]`;
 }

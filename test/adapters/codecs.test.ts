@@ -187,7 +187,8 @@ async function wireServer(
               name: 'probabilities',
               datatype: 'FP32',
               shape: [input.shape[0], K],
-              data: answer(rowsOf(input.data, input.shape[1]!)).flat(),
+              // An FP32 tensor's values are float32s, whatever digits the JSON wrote them with.
+              data: answer(rowsOf(input.data.map(Math.fround), input.shape[1]!)).flat(),
             },
           ],
         });

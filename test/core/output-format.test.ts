@@ -57,10 +57,11 @@ t.test("writeProbability writes formatProbability's text as ASCII", async (t) =>
     { numRuns: 20_000 },
   );
   // Every decade from 1e-45 up: plain from 1e-6, exponential below, 1 to 9 digits.
-  for (let e = -45; e < 0; e++) {
-    for (const m of [1, 1.5, 1.23456789, 9.99999]) {
+  for (let e = -45; e < 40; e++) {
+    for (const m of [1, 1.5, 1.23456789, 9.99999, -2.5, -7.0000001]) {
       const p = Math.fround(m * 10 ** e);
       t.equal(written(p), definition(p), `${p}`);
+      t.equal(formatProbability(p), definition(p), `${p} as a string`);
     }
   }
 });

@@ -45,7 +45,10 @@ export async function expectedFor(url: string): Promise<Expected> {
       inputs: [{ name: 'features', datatype: 'FP32', shape: [features.length, 6], data: features }],
     }),
   });
-  const data = ((await res.json()) as { outputs: { data: number[] }[] }).outputs[0]?.data ?? [];
+  // FP32 values, whatever digits the JSON wrote them with.
+  const data = (((await res.json()) as { outputs: { data: number[] }[] }).outputs[0]?.data ?? []).map(
+    Math.fround,
+  );
   const k = contract.labels.length;
   const probabilities = features.map((_, i) => data.slice(i * k, (i + 1) * k));
   const labels = probabilities.map((p) => contract.labels[p.indexOf(Math.max(...p))] ?? '');
