@@ -6,12 +6,24 @@ import { request } from 'undici';
 import { BatchInferError, ErrorCodes, show } from './errors.js';
 import { validateContract, type ModelContract } from './core/model-contract.js';
 
-export async function fetchContract(
+/** The parts of a V2 model metadata answer that batch-infer reads. */
+export interface ModelMetadata {
+  /** The versions the server serves (strings, in the V2 protocol). */
+  versions?: unknown;
+  /** batch-infer servers: `contract` (the model contract as JSON text) and `version` (the one answering). */
+  properties?: { contract?: unknown; version?: unknown };
+}
+
+/**
+ * `GET /v2/models/{m}[/versions/{v}]`: the model's metadata. A model (or version) the server does not serve is
+ * BI_ERR_MODEL_NOT_FOUND; no answer, or another status than 200, BI_ERR_HTTP_STATUS.
+ */
+export async function fetchModelMetadata(
   url: string,
   model: string,
   version?: number,
   signal?: AbortSignal,
-): Promise<{ contract: ModelContract; version: number | undefined }> {
+): Promise<ModelMetadata> {
   const base = url.replace(/\/$/, '');
   const path = `/v2/models/${encodeURIComponent(model)}${version === undefined ? '' : `/versions/${version}`}`;
   let status: number;
@@ -40,7 +52,16 @@ export async function fetchContract(
     throw new BatchInferError(ErrorCodes.HTTP_STATUS, `Model metadata request answered ${status}`, {
       context: { model, status },
     });
-  const meta = body as { properties?: { contract?: unknown; version?: unknown }; versions?: unknown };
+  return typeof body === 'object' && body !== null ? body : {};
+}
+
+export async function fetchContract(
+  url: string,
+  model: string,
+  version?: number,
+  signal?: AbortSignal,
+): Promise<{ contract: ModelContract; version: number | undefined }> {
+  const meta = await fetchModelMetadata(url, model, version, signal);
   if (typeof meta.properties?.contract !== 'string') {
     throw new BatchInferError(
       ErrorCodes.MODEL_CONTRACT,

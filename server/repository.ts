@@ -25,6 +25,7 @@ import {
   type ModelConfig,
 } from '../lib/model-files.js';
 import { PoolEngine } from './inference/pool-engine.js';
+import { MODEL_NAME } from './model-name.js';
 import type { InferenceEngine } from './inference/types.js';
 import { WorkerPool } from './inference/worker-pool.js';
 import type { ServerMetrics } from './metrics.js';
@@ -81,9 +82,6 @@ class ServedVersion implements ServedModel {
     return this.current;
   }
 }
-
-/** Model directory names that are safe to join to the repository path. */
-const MODEL_NAME = /^[A-Za-z0-9][\w.-]*$/;
 
 export class ModelRepository {
   readonly dir: string;

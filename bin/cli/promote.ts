@@ -12,11 +12,12 @@
  */
 import { writeFile } from 'node:fs/promises';
 import { basename, extname } from 'node:path';
-import { request, type Dispatcher } from 'undici';
+import { request } from 'undici';
 import { BatchInferError, ErrorCodes, show } from '../../lib/errors.js';
 import { comparisonMarkdown, type ModelComparison } from '../../lib/core/compare.js';
 import { compareVersions } from '../../lib/evaluate.js';
 import type { ModelConfig } from '../../lib/model-files.js';
+import { fetchModelMetadata } from '../../lib/model-source.js';
 import { EXIT_FAILURE, EXIT_OK } from './exit-codes.js';
 import { int, list, str, usageError, type Command } from './command.js';
 
@@ -65,31 +66,9 @@ async function servedVersions(
   url: string,
   model: string,
 ): Promise<{ versions: number[]; reported?: number }> {
-  let response: Dispatcher.ResponseData;
-  try {
-    response = await request(`${url}/v2/models/${encodeURIComponent(model)}`);
-  } catch (cause) {
-    throw new BatchInferError(
-      ErrorCodes.HTTP_STATUS,
-      `Cannot reach the server at ${url}: ${(cause as Error).message}`,
-      {
-        cause,
-      },
-    );
-  }
-  const body = (await response.body.json().catch(() => ({}))) as {
-    versions?: unknown;
-    properties?: { version?: unknown };
-    error?: unknown;
-  };
-  if (response.statusCode !== 200)
-    throw new BatchInferError(
-      response.statusCode === 404 ? ErrorCodes.MODEL_NOT_FOUND : ErrorCodes.HTTP_STATUS,
-      `The server at ${url} does not serve model ${show(model)}: ${show(body.error ?? response.statusCode)}`,
-      { context: { model, status: response.statusCode } },
-    );
-  const versions = Array.isArray(body.versions) ? body.versions.map(Number).filter(Number.isInteger) : [];
-  const reported = Number(body.properties?.version);
+  const meta = await fetchModelMetadata(url, model);
+  const versions = Array.isArray(meta.versions) ? meta.versions.map(Number).filter(Number.isInteger) : [];
+  const reported = Number(meta.properties?.version);
   return { versions, ...(Number.isInteger(reported) ? { reported } : {}) };
 }
 

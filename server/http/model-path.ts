@@ -5,12 +5,11 @@
  * file outside the model repository, whatever a route later does with the name; such paths are answered 400.
  */
 import type { Context, Next } from 'koa';
+import { MODEL_NAME } from '../model-name.js';
 import { HttpError } from './http-error.js';
 
 /** `/v2/models/{m}[/versions/{v}]…` and `/v2/repository/models/{m}/…`, segments still percent-encoded. */
 const MODEL_PATH = /^\/v2\/(?:repository\/)?models\/([^/]*)(?:\/versions\/([^/]*))?/i;
-/** Names a model directory may have (the repository loads nothing else); 255 bytes is the usual file-name limit. */
-const MODEL_NAME = /^[A-Za-z0-9][\w.-]{0,254}$/;
 const VERSION = /^[A-Za-z0-9][\w.-]{0,63}$/;
 
 const RULE = 'letters, digits, "_", "." or "-", starting with a letter or digit';
