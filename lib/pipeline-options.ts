@@ -106,7 +106,7 @@ export interface PipelineOptions {
   predictRoute?: string;
   /**
    * Rows per request.
-   * @default 4096
+   * @default 1024
    */
   batchSize?: number;
   /**
