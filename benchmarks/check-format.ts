@@ -1,7 +1,8 @@
 /**
  * Checks `formatProbability`'s fast path, and `writeProbability`'s bytes, against their definition,
- * `String(Number(p.toPrecision(9)))`, for every float32 from 0 up to 1 (about 1.07 billion values; half an hour or so on one core). The unit test
- * (test/core/output-format.test.ts) checks a sample; this is the proof for the rest.
+ * `String(Number(p.toPrecision(9)))`, for every float32 from 0 up to 1 (about 1.07 billion values; an hour or
+ * so on one core). The unit test (test/core/output-format.test.ts) checks a sample; this is the proof for the
+ * rest.
  *
  * `--all` checks every float32 bit pattern instead (both signs, every magnitude, NaN and the infinities: 4.3
  * billion values, two hours or so).

