@@ -106,7 +106,7 @@ export interface PipelineOptions {
   predictRoute?: string;
   /**
    * Rows per request.
-   * @default 1024
+   * @default 4096
    */
   batchSize?: number;
   /**

@@ -60,7 +60,7 @@ export function createServerMetrics(): ServerMetrics {
       name: 'model_batch_size_rows',
       help: 'Rows per model run; its _count is the number of runs, so rows per run shows how well batching works.',
       labelNames: ['model_name'],
-      buckets: exponentialBuckets(1, 2, 11),
+      buckets: exponentialBuckets(1, 2, 13),
       registers: [registry],
     }),
     inflight: new Gauge({

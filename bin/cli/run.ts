@@ -90,7 +90,7 @@ export const runCommand: Command = {
       description: 'Predict route of the vertex protocol.',
       default: '/predict',
     },
-    'batch-size': { type: 'string', value: '<n>', description: 'Rows per request.', default: '1024' },
+    'batch-size': { type: 'string', value: '<n>', description: 'Rows per request.', default: '4096' },
     concurrency: {
       type: 'string',
       value: '<n>',

@@ -3,7 +3,7 @@
  * [rows, labels] out (shared/spec/inference_rest.md §Inference).
  */
 import type { ModelContract } from '../core/model-contract.js';
-import { float32Json } from '../core/probability-text.js';
+import { float32JsonBytes } from '../core/probability-text.js';
 import type { HttpCodec } from './types.js';
 import { parseJson, readV2Output } from './v2-outputs.js';
 
@@ -22,7 +22,12 @@ export function v2JsonCodec(contract: ModelContract, version?: number): HttpCode
   return {
     name: 'v2-json',
     encode(tensor, rows, featureWidth) {
-      const body = `${head}${JSON.stringify([rows, featureWidth])},"datatype":"FP32","data":${float32Json(tensor)}}],${tail}`;
+      // Written as bytes: the batch's text never becomes one large string the collector must move.
+      const body = float32JsonBytes(
+        `${head}${JSON.stringify([rows, featureWidth])},"datatype":"FP32","data":`,
+        tensor,
+        `}],${tail}`,
+      );
       return { path, headers: { 'content-type': 'application/json' }, body };
     },
     decode(response, rows) {

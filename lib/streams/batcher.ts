@@ -9,7 +9,7 @@ import type { Batch, PreparedRow } from '../types.js';
 export interface BatcherOptions {
   /**
    * Rows per batch (one model request each).
-   * @default 1024
+   * @default 4096
    */
   batchSize?: number;
   /** Aborting the signal destroys the stream with an AbortError. */
@@ -17,10 +17,11 @@ export interface BatcherOptions {
 }
 
 /**
- * Rows per batch by default. Batches of 4096 ran 5 – 15 % faster in most scaling grids, but a `v2-json` client
- * then peaked at 150 MiB (118 MiB with 1024), over the 150 MB budget (benchmarks/README.md, "Scaling").
+ * Rows per batch by default: batch 4096 beat 1024 and 256 at nearly every concurrency in the scaling grids of
+ * benchmarks/README.md (fewer requests, model runs and stream hops per row), for ~1 MB more per batch in flight.
+ * (A `v2-json` client reached 150 MiB with it until its request body was written as bytes.)
  */
-export const DEFAULT_BATCH_SIZE = 1024;
+export const DEFAULT_BATCH_SIZE = 4096;
 
 export class Batcher extends Transform {
   readonly #batchSize: number;

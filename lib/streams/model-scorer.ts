@@ -33,8 +33,8 @@ export interface ModelScorerOptions {
 }
 
 /**
- * Requests in flight by default: the fastest of 1, 2, 4 and 8 with batches of 1024 against a 2-worker server
- * on the same 2 cores (benchmarks/README.md); a fleet of replicas wants more (docs/orchestration.md).
+ * Requests in flight by default: among the fastest of 1, 2, 4 and 8 against a 2-worker server on the same 2
+ * cores (benchmarks/README.md); a fleet of replicas wants more (docs/orchestration.md).
  */
 export const DEFAULT_CONCURRENCY = 2;
 

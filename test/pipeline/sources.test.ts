@@ -127,7 +127,7 @@ t.test('a run summary JSON is written beside the output, with a stable config fi
     model: { name: 'weather', version: 1 },
     rows: { read: 2922, scored: 2922, rejected: 0 },
     config_fingerprint: /^[0-9a-f]{64}$/,
-    config: { batch_size: 1024, model: 'weather', inputs: [WEATHER_CSV] },
+    config: { batch_size: 4096, model: 'weather', inputs: [WEATHER_CSV] },
   });
   const b = await createPipeline({ input: WEATHER_CSV, output, concurrency: 7, summary: false });
   t.equal(b.config_fingerprint, a.config_fingerprint, 'concurrency does not change the output');
