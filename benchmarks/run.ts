@@ -51,10 +51,11 @@ const config = {
   seed: positive('seed', values.seed, DEFAULT_SEED),
   pipeline_rows: positive('rows', values.rows, quick ? 20_000 : 1_000_000),
   repeats,
-  // Online and scaling compare points a few percent apart on a noisy shared machine: more repeats. Each
-  // scaling round is a 12-point grid; the defaults' ratio to the best is paired per round.
+  // Online and scaling compare points a few percent apart on a noisy shared machine: more repeats.
   online_repeats: quick ? repeats : 2 * repeats,
-  scaling_repeats: quick ? repeats : 4 * repeats,
+  scaling_repeats: quick ? repeats : 2 * repeats,
+  // Fresh rounds of the defaults against the grid's best point, paired.
+  scaling_confirm_rounds: quick ? repeats : 5 * repeats,
   memory_rows: quick ? 20_000 : 1_000_000,
   online_seconds: quick ? 1 : 4,
   scaling_rows: quick ? 20_000 : 500_000,
@@ -126,6 +127,7 @@ try {
         config.scaling_rows,
         config.scaling_concurrency,
         config.scaling_batch_size,
+        config.scaling_confirm_rounds,
       )),
     );
   }
