@@ -2,7 +2,6 @@
  * Where a pipeline gets the model contract: from the server's model metadata (`properties.contract`), so the
  * Preprocessor computes exactly the features the served model was trained on, or from a local repository.
  */
-import { request } from 'undici';
 import { BatchInferError, ErrorCodes, show } from './errors.js';
 import { validateContract, type ModelContract } from './core/model-contract.js';
 
@@ -29,6 +28,7 @@ export async function fetchModelMetadata(
   let status: number;
   let body: unknown;
   try {
+    const { request } = await import('undici'); // loaded only by commands that talk to a server
     const response = await request(base + path, signal ? { signal } : {});
     status = response.statusCode;
     body = await response.body.json();

@@ -5,7 +5,7 @@
  */
 import { BatchInferError, ErrorCodes, show } from './errors.js';
 import type { ModelContract } from './core/model-contract.js';
-import { createHttpScorer, type HttpScorerOptions } from './adapters/http-scorer.js';
+import type { HttpScorerOptions } from './adapters/http-scorer.js';
 import { createCodec, defaultProtocol, serverMetadata, type HttpProtocol } from './adapters/protocols.js';
 import { createShadowScorer } from './adapters/shadow-scorer.js';
 import type { BatchScorer } from './adapters/types.js';
@@ -81,6 +81,8 @@ export async function resolveModel(
 ): Promise<ResolvedModel> {
   if (o.protocol === 'local' || o.url === undefined) return resolveLocal(o);
   const url = o.url;
+  // Loaded here, so that a `local` run never loads the HTTP client (undici).
+  const { createHttpScorer } = await import('./adapters/http-scorer.js');
   const metadata = await serverMetadata(url, o.signal);
   const protocol: HttpProtocol = o.protocol ?? defaultProtocol(metadata);
   // A bare SageMaker or Vertex container has no V2 metadata to take the contract from: the local repository

@@ -12,7 +12,6 @@
  */
 import { writeFile } from 'node:fs/promises';
 import { basename, extname } from 'node:path';
-import { request } from 'undici';
 import { BatchInferError, ErrorCodes, show } from '../../lib/errors.js';
 import { comparisonMarkdown, type ModelComparison } from '../../lib/core/compare.js';
 import { compareVersions } from '../../lib/evaluate.js';
@@ -74,6 +73,7 @@ async function servedVersions(
 
 /** `POST /v2/repository/models/{m}/load` with a config override, as Triton takes it. */
 async function load(url: string, model: string, token: string, config: ModelConfig): Promise<void> {
+  const { request } = await import('undici'); // not loaded by the other commands
   const response = await request(`${url}/v2/repository/models/${encodeURIComponent(model)}/load`, {
     method: 'POST',
     headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },

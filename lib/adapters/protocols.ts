@@ -3,7 +3,6 @@
  * (`GET /v2`) lists the protocol extensions it implements, and binary tensors are used when it lists
  * `binary_tensor_data` (the name Triton reports), JSON otherwise.
  */
-import { request } from 'undici';
 import type { ModelContract } from '../core/model-contract.js';
 import type { HttpCodec } from './types.js';
 import { sagemakerCodec } from './sagemaker.js';
@@ -25,6 +24,8 @@ export async function serverMetadata(
   signal?: AbortSignal,
 ): Promise<{ extensions: string[] } | undefined> {
   try {
+    // undici loads only when a run talks to a server (~0.2 s of start-up that `local` runs skip).
+    const { request } = await import('undici');
     const response = await request(`${url.replace(/\/$/, '')}/v2`, signal ? { signal } : {});
     if (response.statusCode !== 200) {
       await response.body.dump();
