@@ -10,7 +10,6 @@ import { mkdir, rename, rm } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { finished, pipeline } from 'node:stream/promises';
 import type { Readable } from 'node:stream';
-import { stringify } from 'csv-stringify';
 import { BatchInferError, ErrorCodes, isBatchInferError } from './errors.js';
 import type { Disagreement } from './core/compare.js';
 import type { DriftReport } from './core/drift.js';
@@ -210,10 +209,10 @@ function plainSink(
   };
   return {
     stages: [
-      // A plain run's Postprocessor writes the CSV text itself (csv-stringify's bytes, without its per-row cost).
-      ...(stages.shadowTap === undefined
-        ? [new Postprocessor({ ...format, output: 'csv' })]
-        : [new ShadowPostprocessor(format), stringify()]),
+      // Both write the CSV text themselves (csv-stringify's bytes, without its per-row cost).
+      stages.shadowTap === undefined
+        ? new Postprocessor({ ...format, output: 'csv' })
+        : new ShadowPostprocessor(format),
       output.stream,
     ],
     reject: (row) => rejects.write(row),

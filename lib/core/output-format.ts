@@ -30,6 +30,8 @@ export class OutputFormat {
   readonly #labels: readonly string[];
   /** The labels as CSV fields in UTF-8, quoted once here rather than per row. */
   readonly #labelBytes: readonly Buffer[];
+  /** Bytes of the longest of them. */
+  readonly #longestLabel: number;
   /** Where `csv` writes a batch before copying it out, kept (and grown) from batch to batch. */
   #scratch = Buffer.alloc(0);
   readonly #keepColumns: readonly string[] | undefined;
@@ -39,6 +41,7 @@ export class OutputFormat {
   constructor(labels: readonly string[], keepColumns?: readonly string[]) {
     this.#labels = labels;
     this.#labelBytes = labels.map((label) => Buffer.from(csvField(label)));
+    this.#longestLabel = Math.max(0, ...this.#labelBytes.map((b) => b.length));
     this.#keepColumns = keepColumns;
   }
 
@@ -58,9 +61,12 @@ export class OutputFormat {
     return [...(keep ?? columns), 'prediction', ...this.#labels.map((l) => `probability_${l}`)];
   }
 
-  /** The header as one CSV line (with its `\n`); like `header`, it must come before any batch. */
-  headerCsv(columns: readonly string[]): string {
-    return `${this.header(columns).map(csvField).join(',')}\n`;
+  /**
+   * The header as one CSV line (with its `\n`), `extra` columns after it; like `header`, it must come before any
+   * batch.
+   */
+  headerCsv(columns: readonly string[], extra: readonly string[] = []): string {
+    return `${[...this.header(columns), ...extra].map(csvField).join(',')}\n`;
   }
 
   records(batch: ScoredBatch): string[][] {
@@ -75,14 +81,18 @@ export class OutputFormat {
     });
   }
 
-  /** The batch's rows as CSV (UTF-8): the same bytes csv-stringify writes for `records(batch)`. */
-  csv(batch: ScoredBatch): Buffer {
+  /**
+   * The batch's rows as CSV (UTF-8): the same bytes csv-stringify writes for `records(batch)`. With `challenger`
+   * (rows × labels, a champion/challenger run's), each row then has the challenger's prediction and
+   * probabilities too.
+   */
+  csv(batch: ScoredBatch, challenger?: Float32Array): Buffer {
     const k = this.#labels.length;
     const keep = this.#keep;
-    const labels = this.#labelBytes;
     const { probabilities, rows } = batch;
-    // The line's end: k probabilities with their commas, the newline.
-    const tail = k * (MAX_PROBABILITY_BYTES + 1) + 1;
+    // The line's end: a label and k probabilities with their commas (twice with a challenger), the newline.
+    const tail =
+      (challenger === undefined ? 1 : 2) * (this.#longestLabel + 1 + k * (MAX_PROBABILITY_BYTES + 1)) + 1;
     let pos = 0;
     for (let i = 0; i < rows.length; i++) {
       const row = rows[i] as ScoredBatch['rows'][number];
@@ -90,17 +100,28 @@ export class OutputFormat {
       if (keep === undefined && row.text !== undefined) pos = this.#text(pos, row.text);
       else if (keep === undefined) for (const value of row.values) pos = this.#text(pos, csvField(value));
       else for (const j of keep) pos = this.#text(pos, csvField(row.values[j] ?? ''));
-      const label = labels[argmaxRow(probabilities, i, k)] as Buffer;
-      const out = this.#reserve(pos, label.length + tail);
-      out.set(label, pos);
-      pos += label.length;
-      for (let j = 0; j < k; j++) {
+      const out = this.#reserve(pos, tail);
+      pos = this.#prediction(out, pos, probabilities, i);
+      if (challenger !== undefined) {
         out[pos++] = COMMA;
-        pos = writeProbability(out, pos, probabilities[i * k + j] as number);
+        pos = this.#prediction(out, pos, challenger, i);
       }
       out[pos++] = LF;
     }
     return Buffer.from(this.#scratch.subarray(0, pos));
+  }
+
+  /** Writes row i's predicted label and its k probabilities at `pos`; returns the position after them. */
+  #prediction(out: Buffer, pos: number, probabilities: Float32Array, i: number): number {
+    const k = this.#labels.length;
+    const label = this.#labelBytes[argmaxRow(probabilities, i, k)] as Buffer;
+    out.set(label, pos);
+    pos += label.length;
+    for (let j = 0; j < k; j++) {
+      out[pos++] = COMMA;
+      pos = writeProbability(out, pos, probabilities[i * k + j] as number);
+    }
+    return pos;
   }
 
   /** Writes a field's text (or a row's) and its comma at `pos`; returns the position after them. */

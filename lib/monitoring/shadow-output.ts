@@ -1,12 +1,12 @@
 /**
  * The output records of a champion/challenger run: the champion's columns exactly as a plain run writes them
  * (lib/core/output-format.ts: input columns, `prediction`, `probability_<label>`), then the challenger's
- * `challenger_prediction` and `challenger_probability_<label>`. It stands in for the Postprocessor when the
- * run has a challenger; the header comes first, once the input's columns are known.
+ * `challenger_prediction` and `challenger_probability_<label>`, as CSV bytes (one chunk per batch, written
+ * by OutputFormat.csv). It stands in for the Postprocessor when the run has a challenger; the header comes first,
+ * once the input's columns are known.
  */
 import { Transform, type TransformCallback } from 'node:stream';
-import { argmaxRow } from '../core/metrics.js';
-import { formatProbability, OutputFormat } from '../core/output-format.js';
+import { OutputFormat } from '../core/output-format.js';
 import type { ShadowScoredBatch } from './shadow-tap.js';
 
 /** Prefix of the challenger's columns. */
@@ -22,28 +22,28 @@ export interface ShadowPostprocessorOptions {
 }
 
 export class ShadowPostprocessor extends Transform {
-  readonly #labels: readonly string[];
   readonly #inputColumns: () => readonly string[] | undefined;
   readonly #format: OutputFormat;
+  readonly #challengerColumns: readonly string[];
   #headerWritten = false;
 
   constructor(options: ShadowPostprocessorOptions) {
-    super({ objectMode: true, readableHighWaterMark: 1024, writableHighWaterMark: 1 });
-    this.#labels = options.labels;
+    // One CSV chunk per batch, as the Postprocessor's `output: 'csv'`.
+    super({ objectMode: true, readableHighWaterMark: 4, writableHighWaterMark: 1 });
     this.#inputColumns = options.inputColumns;
     this.#format = new OutputFormat(options.labels, options.keepColumns);
+    this.#challengerColumns = [
+      `${CHALLENGER_PREFIX}prediction`,
+      ...options.labels.map((l) => `${CHALLENGER_PREFIX}probability_${l}`),
+    ];
   }
 
-  /** Pushes the header once the input's columns are known; throws when a kept column is missing. */
-  #writeHeader(): void {
+  /** The header line once the input's columns are known, if not written yet; throws when a kept column is missing. */
+  #headerLines(): Buffer[] {
     const columns = this.#inputColumns();
-    if (this.#headerWritten || columns === undefined) return;
+    if (this.#headerWritten || columns === undefined) return [];
     this.#headerWritten = true;
-    this.push([
-      ...this.#format.header(columns),
-      `${CHALLENGER_PREFIX}prediction`,
-      ...this.#labels.map((l) => `${CHALLENGER_PREFIX}probability_${l}`),
-    ]);
+    return [Buffer.from(this.#format.headerCsv(columns, this.#challengerColumns))];
   }
 
   override _transform(
@@ -51,29 +51,26 @@ export class ShadowPostprocessor extends Transform {
     _encoding: BufferEncoding,
     callback: TransformCallback,
   ): void {
+    let out: Buffer[];
     try {
-      this.#writeHeader();
+      out = [...this.#headerLines(), this.#format.csv(batch, batch.challenger)];
     } catch (err) {
       callback(err as Error);
       return;
     }
-    const k = this.#labels.length;
-    const { challenger } = batch;
-    this.#format.records(batch).forEach((record, i) => {
-      record.push(this.#labels[argmaxRow(challenger, i, k)] as string);
-      for (let j = 0; j < k; j++) record.push(formatProbability(challenger[i * k + j] as number));
-      this.push(record);
-    });
+    for (const chunk of out) if (chunk.length > 0) this.push(chunk);
     callback();
   }
 
   override _flush(callback: TransformCallback): void {
+    let header: Buffer[];
     try {
-      this.#writeHeader();
+      header = this.#headerLines();
     } catch (err) {
       callback(err as Error);
       return;
     }
+    for (const chunk of header) this.push(chunk);
     callback();
   }
 }

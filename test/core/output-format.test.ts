@@ -8,6 +8,7 @@ import fc from 'fast-check';
 import { stringify } from 'csv-stringify/sync';
 import { csvField, formatProbability, OutputFormat } from '../../lib/core/output-format.js';
 import { MAX_PROBABILITY_BYTES, writeProbability } from '../../lib/core/probability-text.js';
+import { argmaxRow } from '../../lib/core/metrics.js';
 import type { ScoredBatch } from '../../lib/types.js';
 
 const definition = (p: number): string => String(Number(p.toPrecision(9)));
@@ -78,39 +79,56 @@ t.test('csvField quotes like csv-stringify', async (t) => {
 
 const cell = fc.string({ unit: fc.constantFrom('x', '1', ',', '"', '\n', '\r', ' ', '.', '-') });
 
-t.test('csv() is the bytes csv-stringify writes for records(), with and without kept columns', async (t) => {
-  const labels = ['a', 'b,c', 'd"e'];
-  fc.assert(
-    fc.property(
-      fc.array(
-        fc.tuple(
-          fc.array(cell, { minLength: 3, maxLength: 3 }),
-          fc.array(fc.float(), { minLength: 3, maxLength: 3 }),
+t.test(
+  'csv() is the bytes csv-stringify writes for records(), with and without kept columns and a challenger',
+  async (t) => {
+    const labels = ['a', 'b,c', 'd"e'];
+    fc.assert(
+      fc.property(
+        fc.array(
+          fc.tuple(
+            fc.array(cell, { minLength: 3, maxLength: 3 }),
+            fc.array(fc.float(), { minLength: 3, maxLength: 3 }),
+            fc.array(fc.float(), { minLength: 3, maxLength: 3 }),
+          ),
+          {
+            maxLength: 20,
+          },
         ),
-        {
-          maxLength: 20,
+        fc.constantFrom(undefined, ['c2', 'c0'], ['c1']),
+        (rows, keep) => {
+          const format = new OutputFormat(labels, keep);
+          const header = format.header(['c0', 'c1', 'c2']);
+          const batch: ScoredBatch = {
+            index: 0,
+            rows: rows.map(([values], i) => ({ line: i + 2, values, features: new Float32Array(0) })),
+            tensor: new Float32Array(0),
+            width: 0,
+            probabilities: Float32Array.from(rows.flatMap(([, p]) => p)),
+          };
+          // A champion/challenger run's rows: the challenger's prediction and probabilities after the champion's.
+          const challenger = Float32Array.from(rows.flatMap(([, , q]) => q));
+          const challengerColumns = ['challenger_prediction', ...labels.map((l) => `challenger_${l}`)];
+          const withChallenger = format
+            .records(batch)
+            .map((record, i) => [
+              ...record,
+              labels[argmaxRow(challenger, i, 3)] as string,
+              ...Array.from(challenger.subarray(3 * i, 3 * i + 3), formatProbability),
+            ]);
+          return (
+            format.headerCsv(['c0', 'c1', 'c2']) === stringify([header]) &&
+            format.csv(batch).equals(Buffer.from(stringify(format.records(batch)))) &&
+            format.headerCsv(['c0', 'c1', 'c2'], challengerColumns) ===
+              stringify([[...header, ...challengerColumns]]) &&
+            format.csv(batch, challenger).equals(Buffer.from(stringify(withChallenger)))
+          );
         },
       ),
-      fc.constantFrom(undefined, ['c2', 'c0'], ['c1']),
-      (rows, keep) => {
-        const format = new OutputFormat(labels, keep);
-        const header = format.header(['c0', 'c1', 'c2']);
-        const batch: ScoredBatch = {
-          index: 0,
-          rows: rows.map(([values], i) => ({ line: i + 2, values, features: new Float32Array(0) })),
-          tensor: new Float32Array(0),
-          width: 0,
-          probabilities: Float32Array.from(rows.flatMap(([, p]) => p)),
-        };
-        return (
-          format.headerCsv(['c0', 'c1', 'c2']) === stringify([header]) &&
-          format.csv(batch).equals(Buffer.from(stringify(format.records(batch))))
-        );
-      },
-    ),
-  );
-  t.pass();
-});
+    );
+    t.pass();
+  },
+);
 
 const plainCell = fc.string({ unit: fc.constantFrom('x', '1', ' ', '.', '-', 'é', '😀', '\u00ff') });
 
