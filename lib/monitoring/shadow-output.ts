@@ -7,6 +7,7 @@
  */
 import { Transform, type TransformCallback } from 'node:stream';
 import { OutputFormat } from '../core/output-format.js';
+import { pushChunks } from '../streams/push-chunks.js';
 import type { ShadowScoredBatch } from './shadow-tap.js';
 
 /** Prefix of the challenger's columns. */
@@ -51,26 +52,10 @@ export class ShadowPostprocessor extends Transform {
     _encoding: BufferEncoding,
     callback: TransformCallback,
   ): void {
-    let out: Buffer[];
-    try {
-      out = [...this.#headerLines(), this.#format.csv(batch, batch.challenger)];
-    } catch (err) {
-      callback(err as Error);
-      return;
-    }
-    for (const chunk of out) if (chunk.length > 0) this.push(chunk);
-    callback();
+    pushChunks(this, () => [...this.#headerLines(), this.#format.csv(batch, batch.challenger)], callback);
   }
 
   override _flush(callback: TransformCallback): void {
-    let header: Buffer[];
-    try {
-      header = this.#headerLines();
-    } catch (err) {
-      callback(err as Error);
-      return;
-    }
-    for (const chunk of header) this.push(chunk);
-    callback();
+    pushChunks(this, () => this.#headerLines(), callback);
   }
 }

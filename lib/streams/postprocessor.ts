@@ -10,6 +10,7 @@ import { Transform, type TransformCallback } from 'node:stream';
 import { OutputFormat } from '../core/output-format.js';
 import { choiceOption, refuseUnknownKeys, signalOption } from '../core/options.js';
 import type { ScoredBatch } from '../types.js';
+import { pushChunks } from './push-chunks.js';
 
 export { formatProbability } from '../core/output-format.js';
 
@@ -91,28 +92,17 @@ export class Postprocessor extends Transform {
   }
 
   override _transform(batch: ScoredBatch, _encoding: BufferEncoding, callback: TransformCallback): void {
-    let out: Buffer[] | string[][];
-    try {
-      out = this.#csv
-        ? [...this.#headerLines(), this.#format.csv(batch)]
-        : [...this.#headerRecords(), ...this.#format.records(batch)];
-    } catch (err) {
-      callback(err as Error);
-      return;
-    }
-    for (const chunk of out) if (chunk.length > 0) this.push(chunk);
-    callback();
+    pushChunks(
+      this,
+      () =>
+        this.#csv
+          ? [...this.#headerLines(), this.#format.csv(batch)]
+          : [...this.#headerRecords(), ...this.#format.records(batch)],
+      callback,
+    );
   }
 
   override _flush(callback: TransformCallback): void {
-    let header: Buffer[] | string[][];
-    try {
-      header = this.#csv ? this.#headerLines() : this.#headerRecords();
-    } catch (err) {
-      callback(err as Error);
-      return;
-    }
-    for (const chunk of header) this.push(chunk);
-    callback();
+    pushChunks(this, () => (this.#csv ? this.#headerLines() : this.#headerRecords()), callback);
   }
 }
