@@ -69,20 +69,20 @@ export async function scaling(
     return rps;
   };
 
-  /** The grid point of the highest median. */
-  const highest = (): Point =>
-    grid.reduce((a, p) => (median(samples.get(key(p)) ?? []) > median(samples.get(key(a)) ?? []) ? p : a));
-
   const defaults = { c: DEFAULT_CONCURRENCY, b: DEFAULT_BATCH_SIZE };
   const inGrid = grid.some((p) => key(p) === key(defaults));
   const confirmed: number[] = [];
+  let best: Point;
   try {
     for (let r = 0; r < ctx.repeats; r++) {
       const order = r % 2 === 0 ? grid : [...grid].reverse();
       for (const point of order)
         samples.set(key(point), [...(samples.get(key(point)) ?? []), await run(point, `#${r + 1}`)]);
     }
-    const best = highest();
+    // The grid point of the highest median.
+    best = grid.reduce((a, p) =>
+      median(samples.get(key(p)) ?? []) > median(samples.get(key(a)) ?? []) ? p : a,
+    );
     if (inGrid && key(best) !== key(defaults))
       for (let r = 0; r < confirmRounds; r++) {
         const label = `confirmation #${r + 1}`;
@@ -103,7 +103,6 @@ export async function scaling(
     measurement('scaling', name(p), 'throughput', 'rows/s', samples.get(key(p)) ?? [], note),
   );
   if (!inGrid) return out;
-  const best = highest();
   const base = samples.get(key(defaults)) ?? [];
   const variant = `defaults (${defaults.c}, ${defaults.b}) vs best`;
   const metric = `ratio to ${name(best)}`;

@@ -12,6 +12,7 @@
 import { BatchInferError, ErrorCodes } from '../errors.js';
 import { argmaxRow } from './metrics.js';
 import { formatProbability, MAX_PROBABILITY_BYTES, writeProbability } from './probability-text.js';
+import { ScratchBuffer } from './scratch-buffer.js';
 import type { ScoredBatch } from '../types.js';
 
 export { formatProbability } from './probability-text.js';
@@ -33,7 +34,7 @@ export class OutputFormat {
   /** Bytes of the longest of them. */
   readonly #longestLabel: number;
   /** Where `csv` writes a batch before copying it out, kept (and grown) from batch to batch. */
-  #scratch = Buffer.alloc(0);
+  readonly #scratch = new ScratchBuffer();
   readonly #keepColumns: readonly string[] | undefined;
   /** Positions of the kept columns in a row (undefined: keep all), set by `header`. */
   #keep: number[] | undefined;
@@ -100,7 +101,7 @@ export class OutputFormat {
       if (keep === undefined && row.text !== undefined) pos = this.#text(pos, row.text);
       else if (keep === undefined) for (const value of row.values) pos = this.#text(pos, csvField(value));
       else for (const j of keep) pos = this.#text(pos, csvField(row.values[j] ?? ''));
-      const out = this.#reserve(pos, tail);
+      const out = this.#scratch.reserve(pos, tail);
       pos = this.#prediction(out, pos, probabilities, i);
       if (challenger !== undefined) {
         out[pos++] = COMMA;
@@ -108,7 +109,7 @@ export class OutputFormat {
       }
       out[pos++] = LF;
     }
-    return Buffer.from(this.#scratch.subarray(0, pos));
+    return this.#scratch.copy(pos);
   }
 
   /** Writes row i's predicted label and its k probabilities at `pos`; returns the position after them. */
@@ -127,19 +128,9 @@ export class OutputFormat {
   /** Writes a field's text (or a row's) and its comma at `pos`; returns the position after them. */
   #text(pos: number, text: string): number {
     // UTF-8 takes at most 3 bytes per UTF-16 unit.
-    const out = this.#reserve(pos, 3 * text.length + 1);
+    const out = this.#scratch.reserve(pos, 3 * text.length + 1);
     pos += out.write(text, pos, 'utf8');
     out[pos++] = COMMA;
     return pos;
-  }
-
-  /** The scratch buffer with at least `bytes` free from `pos` (grown, keeping what it holds, when not). */
-  #reserve(pos: number, bytes: number): Buffer {
-    if (pos + bytes > this.#scratch.length) {
-      const grown = Buffer.allocUnsafe(Math.max(2 * this.#scratch.length, pos + bytes));
-      this.#scratch.copy(grown, 0, 0, pos);
-      this.#scratch = grown;
-    }
-    return this.#scratch;
   }
 }
