@@ -27,6 +27,12 @@ export type Protocol = (typeof PROTOCOLS)[number];
 /** Batches in flight by default for `local` (see `concurrency`). */
 const LOCAL_CONCURRENCY = 1;
 
+/**
+ * Rows per request by default for `vertex` and `sagemaker`: their answers are a JSON array per row, and with
+ * 4096 rows a 1M-row run peaked at 141 – 144 MiB (120 with 1024), at the 150 MB budget (benchmarks/README.md).
+ */
+const JSON_INSTANCES_BATCH_SIZE = 1024;
+
 export const INPUT_FORMATS = ['csv', 'jsonl'] as const;
 export type InputFormat = (typeof INPUT_FORMATS)[number];
 
@@ -106,7 +112,7 @@ export interface PipelineOptions {
   predictRoute?: string;
   /**
    * Rows per request.
-   * @default 4096
+   * @default 4096; 1024 for `vertex` and `sagemaker`
    */
   batchSize?: number;
   /**
@@ -457,7 +463,13 @@ export function normalizePipelineOptions(options: PipelineOptions): ResolvedPipe
     models: stringOption('models', options.models, BUNDLED_MODELS_DIR),
     protocol,
     predictRoute: stringOption('predictRoute', options.predictRoute),
-    batchSize: integerOption('batchSize', options.batchSize, DEFAULT_BATCH_SIZE, 1, 1_000_000),
+    batchSize: integerOption(
+      'batchSize',
+      options.batchSize,
+      protocol === 'vertex' || protocol === 'sagemaker' ? JSON_INSTANCES_BATCH_SIZE : DEFAULT_BATCH_SIZE,
+      1,
+      1_000_000,
+    ),
     concurrency: integerOption(
       'concurrency',
       options.concurrency,

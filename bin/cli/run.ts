@@ -90,7 +90,12 @@ export const runCommand: Command = {
       description: 'Predict route of the vertex protocol.',
       default: '/predict',
     },
-    'batch-size': { type: 'string', value: '<n>', description: 'Rows per request.', default: '4096' },
+    'batch-size': {
+      type: 'string',
+      value: '<n>',
+      description: 'Rows per request.',
+      default: '4096; 1024 for vertex and sagemaker',
+    },
     concurrency: {
       type: 'string',
       value: '<n>',

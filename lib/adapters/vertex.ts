@@ -5,18 +5,19 @@
  * uses when that variable is unset.
  */
 import type { ModelContract } from '../core/model-contract.js';
+import { float32JsonBytes } from '../core/probability-text.js';
 import type { HttpCodec } from './types.js';
 import { readPredictions } from './predictions.js';
 import { parseJson } from './v2-outputs.js';
 
 export const DEFAULT_VERTEX_PREDICT_ROUTE = '/predict';
 
-/** `{"instances": [[features…], …]}`: one feature array per row, the body Vertex AI and our SageMaker route take. */
-export function featureInstancesJson(tensor: Float32Array, rows: number, width: number): string {
-  const instances = Array.from({ length: rows }, (_, i) =>
-    Array.from(tensor.subarray(i * width, (i + 1) * width)),
-  );
-  return JSON.stringify({ instances });
+/**
+ * `{"instances": [[features…], …]}`: one feature array per row, the body Vertex AI and our SageMaker route take;
+ * written as bytes, each value with the 9 significant digits that give back its float32 (as `v2-json`).
+ */
+export function featureInstancesJson(tensor: Float32Array, rows: number, width: number): Buffer {
+  return float32JsonBytes('{"instances":', tensor.subarray(0, rows * width), '}', width);
 }
 
 export function vertexCodec(

@@ -150,16 +150,25 @@ export function writeProbability(out: Uint8Array, pos: number, p: number): numbe
 /** Reused by {@link float32Json} and {@link float32JsonBytes}; grows to the largest array written. */
 const scratch = new ScratchBuffer();
 
-/** Writes values as a JSON array into {@link scratch} at `pos`; returns the position after it. */
-function writeFloat32Json(pos: number, values: Float32Array): number {
-  const out = scratch.reserve(pos, values.length * (MAX_PROBABILITY_BYTES + 1) + 2);
+/**
+ * Writes values as a JSON array into {@link scratch} at `pos`, or with `rowWidth` as an array of rows of that
+ * many values; returns the position after it.
+ */
+function writeFloat32Json(pos: number, values: Float32Array, rowWidth?: number): number {
+  const rows = rowWidth === undefined ? 0 : values.length / rowWidth;
+  // Each value and its comma, each row's brackets, the outer brackets.
+  const out = scratch.reserve(pos, values.length * (MAX_PROBABILITY_BYTES + 1) + 2 * rows + 2);
   out[pos++] = 0x5b; // [
   for (let i = 0; i < values.length; i++) {
+    const rowStart = rowWidth !== undefined && i % rowWidth === 0;
+    if (rowStart && i > 0) out[pos++] = 0x5d; // ]
     if (i > 0) out[pos++] = 0x2c; // ,
+    if (rowStart) out[pos++] = 0x5b; // [
     const v = values[i] as number;
     if (Number.isFinite(v)) pos = writeProbability(out, pos, v);
     else pos += out.write('null', pos, 'latin1');
   }
+  if (rows > 0) out[pos++] = 0x5d; // the last row's ]
   out[pos++] = 0x5d; // ]
   return pos;
 }
@@ -175,10 +184,18 @@ export function float32Json(values: Float32Array): string {
   return scratch.latin1(writeFloat32Json(0, values));
 }
 
-/** `before`, {@link float32Json}'s array of values, then `after`, as one UTF-8 buffer of its own. */
-export function float32JsonBytes(before: string, values: Float32Array, after: string): Buffer {
+/**
+ * `before`, {@link float32Json}'s array of values (with `rowWidth`, an array of rows of that many values), then
+ * `after`, as one UTF-8 buffer of its own.
+ */
+export function float32JsonBytes(
+  before: string,
+  values: Float32Array,
+  after: string,
+  rowWidth?: number,
+): Buffer {
   let pos = scratch.reserve(0, Buffer.byteLength(before)).write(before, 0, 'utf8');
-  pos = writeFloat32Json(pos, values);
+  pos = writeFloat32Json(pos, values, rowWidth);
   pos += scratch.reserve(pos, Buffer.byteLength(after)).write(after, pos, 'utf8');
   return scratch.copy(pos);
 }

@@ -36,6 +36,19 @@ t.test('float32JsonBytes is before, the array and after as UTF-8, in a buffer of
     ),
     { numRuns: 1_000 },
   );
+  // With a row width: an array of rows, each the definition's array of its values.
+  fc.assert(
+    fc.property(fc.integer({ min: 1, max: 7 }), float32Arrays, (width, pool) => {
+      const values = pool.subarray(0, pool.length - (pool.length % width));
+      const rows = Array.from({ length: values.length / width }, (_, i) =>
+        definition(values.subarray(i * width, (i + 1) * width)),
+      );
+      return float32JsonBytes('{"instances":', values, '}', width).equals(
+        Buffer.from(`{"instances":[${rows.join(',')}]}`),
+      );
+    }),
+    { numRuns: 1_000 },
+  );
   const name = '{"inputs":[{"name":"température","data":';
   const first = float32JsonBytes(name, Float32Array.of(0.25, -3), '}]}');
   const copy = Buffer.from(first);
