@@ -43,3 +43,20 @@ export async function modelRuns(url: string, model: string): Promise<number> {
 }
 
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Polls the server's /metrics until a sample reaches `value`: a wait on the server's own state, which a loaded
+ * machine makes longer but never wrong. The guard only turns a hang into a clear failure.
+ */
+export async function untilMetric(url: string, name: string, labels: string, value: number): Promise<void> {
+  const guard = Date.now() + 60_000;
+  while (metric(await (await fetch(`${url}/metrics`)).text(), name, labels) < value) {
+    if (Date.now() > guard) throw new Error(`${name}{${labels}} never reached ${value}`);
+    await sleep(10);
+  }
+}
+
+/** Resolves once the wall clock (`Date.now()`, the clock of request deadlines) has passed `epochMs`. */
+export async function sleepUntil(epochMs: number): Promise<void> {
+  while (Date.now() <= epochMs) await sleep(epochMs - Date.now() + 1);
+}
