@@ -7,9 +7,14 @@ import { join } from 'node:path';
 import t from 'tap';
 import { startServer, tempDir } from '../helpers.js';
 import { copyWeather, lookupModel, LOOKUP_CONTRACT, writeModel } from './model-fixtures.js';
-import { infer, metric } from './v2-client.js';
+import { infer, metric, sleep } from './v2-client.js';
 
 const TOKEN = 's3cret-token';
+
+/** Resolves once `condition()` holds, checked every few milliseconds. */
+async function until(condition: () => boolean): Promise<void> {
+  while (!condition()) await sleep(5);
+}
 const admin = { authorization: `Bearer ${TOKEN}` };
 const ROW = { name: 'features', datatype: 'FP32', shape: [1, 6], data: [0.5, -0.2, 0.1, 0.3, 0.7, -0.7] };
 
@@ -129,13 +134,19 @@ t.test('a reload under concurrent load drops no request', async (t) => {
     }
   };
   const clients = Array.from({ length: 8 }, client);
-  for (let i = 0; i < 3; i++)
+  // Each reload starts once the clients have had more answers, and the test stops once version 2 has
+  // answered: counts of events, not sleeps, so a loaded machine cannot end the test before either happens.
+  const answers = (n: number) => until(() => statuses.length >= n);
+  for (let i = 0; i < 3; i++) {
+    await answers(15 * (i + 1));
     t.equal((await post(url, '/models/weather/load')).status, 200, `reload ${i + 1}`);
+  }
   // A new version appears: the next reload makes it the default.
   const { cp } = await import('node:fs/promises');
   await cp(join(repo, 'weather', '1'), join(repo, 'weather', '2'), { recursive: true });
+  await answers(60);
   t.same((await post(url, '/models/weather/load')).body, { name: 'weather', versions: ['1', '2'] });
-  await new Promise((resolve) => setTimeout(resolve, 100));
+  await until(() => versions.has('2') || statuses.some((s) => s !== 200));
   stop = true;
   await Promise.all(clients);
   t.ok(statuses.length > 50, `${statuses.length} requests during the reloads`);
