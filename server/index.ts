@@ -12,7 +12,7 @@ import { errorMiddleware } from './http/error-middleware.js';
 import { HttpError } from './http/http-error.js';
 import { createServerMetrics } from './metrics.js';
 import { normalizeServerOptions, type ModelServerOptions } from './options.js';
-import { ModelRepository } from './repository.js';
+import { ServingRepository } from './serving-repository.js';
 import { v2Router } from './v2/routes.js';
 import { repositoryRouter } from './v2/repository-routes.js';
 import { sagemakerRouter } from './sagemaker/routes.js';
@@ -24,6 +24,7 @@ import { corsMiddleware } from './http/cors.js';
 import { createHttpServer } from './http/http-server.js';
 import { modelPathMiddleware } from './http/model-path.js';
 import { redactPathsMiddleware } from './http/redact.js';
+import { compressionMiddleware } from './http/compression.js';
 
 export type { MetricsAccess, ModelServerOptions } from './options.js';
 
@@ -54,7 +55,7 @@ export function createModelServer(options: ModelServerOptions = {}): ModelServer
   const resolved = normalizeServerOptions(options);
   const logger = options.logger ?? pino({ level: 'silent' });
   const metrics = createServerMetrics();
-  const repository = new ModelRepository(resolved, { metrics, logger });
+  const repository = new ServingRepository(resolved, { metrics, logger });
   const lifecycle = new Lifecycle();
   let loadedAll = false;
   const context: ServerContext = {
@@ -63,7 +64,9 @@ export function createModelServer(options: ModelServerOptions = {}): ModelServer
     metrics,
     options: resolved,
     logger,
-    isReady: () => loadedAll && !lifecycle.closing && repository.size > 0,
+    // Not while the repository loads or once shutdown begins; with no model served; or while a model meant to
+    // be served is not (its load failed; a model unloaded on purpose is no longer meant to be).
+    isReady: () => loadedAll && !lifecycle.closing && repository.size > 0 && repository.servesAllWanted(),
   };
 
   const app = new Koa();
@@ -71,6 +74,8 @@ export function createModelServer(options: ModelServerOptions = {}): ModelServer
   const routers = [v2Router(context), admin, sagemakerRouter(context), vertexRouter(context)];
   // Metrics outermost, so a request's duration is recorded with the status the error middleware chose.
   app.use(metricsMiddleware(metrics));
+  // Outside everything that sets a body, so it compresses the final one, error bodies included.
+  app.use(compressionMiddleware());
   app.use(redactPathsMiddleware(resolved.models));
   app.use(errorMiddleware(logger));
   // CORS before the token check: a browser's preflight never carries the token.
@@ -79,16 +84,22 @@ export function createModelServer(options: ModelServerOptions = {}): ModelServer
   app.use(accessMiddleware(resolved, (ctx) => admin.match(ctx.path, ctx.method).route));
   app.use(modelPathMiddleware());
   if (resolved.metricsAccess !== 'off') app.use(metricsEndpoint(metrics));
-  for (const router of routers) {
-    app.use(router.routes());
-    app.use(
-      router.allowedMethods({
-        throw: true,
-        methodNotAllowed: () => new HttpError(405, 'Method not allowed'),
-      }),
-    );
-  }
+  for (const router of routers) app.use(router.routes());
+  // Nothing answered: a path that routes answer with other methods is 405 with `Allow` (RFC 9110 §15.5.6),
+  // any other 404. Neither names a model: `/v2/models/stats` with POST is not an unknown model "stats".
   app.use((ctx) => {
+    const allowed = [
+      ...new Set(
+        routers.flatMap((r) => r.match(ctx.path, ctx.method).path.flatMap((layer) => layer.methods)),
+      ),
+    ];
+    if (allowed.length > 0) {
+      throw new HttpError(
+        405,
+        `Method ${ctx.method} is not allowed on ${ctx.path}; it answers ${allowed.join(', ')}`,
+        { Allow: allowed.join(', ') },
+      );
+    }
     throw new HttpError(404, `No route for ${ctx.method} ${ctx.path}`);
   });
 

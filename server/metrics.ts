@@ -3,6 +3,7 @@
  * units, bounded labels). One registry per server, so two servers in one process (tests) never collide.
  */
 import { collectDefaultMetrics, Counter, exponentialBuckets, Gauge, Histogram, Registry } from 'prom-client';
+import { StatisticsRegistry } from './inference/statistics.js';
 
 const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
 
@@ -16,6 +17,8 @@ export interface ServerMetrics {
   batchSize: Histogram<'model_name'>;
   inflight: Gauge<'model_name'>;
   modelInfo: Gauge<'model_name' | 'model_version' | 'model_sha256'>;
+  /** Per model version counts for Triton's statistics extension (`GET /v2/models/stats`), kept by the engines. */
+  statistics: StatisticsRegistry;
 }
 
 export function createServerMetrics(): ServerMetrics {
@@ -75,5 +78,6 @@ export function createServerMetrics(): ServerMetrics {
       labelNames: ['model_name', 'model_version', 'model_sha256'],
       registers: [registry],
     }),
+    statistics: new StatisticsRegistry(),
   };
 }

@@ -1,5 +1,9 @@
-/** Reads a request body into one Buffer, refusing bodies over `limit` bytes with a 413-coded error. */
+/**
+ * Reads a request body into one Buffer, refusing bodies over `limit` bytes with a 413-coded error. A gzip or
+ * deflate body is inflated on the way, the limit applying to the inflated size (compression.ts).
+ */
 import type { IncomingMessage } from 'node:http';
+import { readDecodedBody, requestDecoder } from './compression.js';
 import { HttpError } from './http-error.js';
 
 const tooLarge = (limit: number, declared?: number) =>
@@ -22,6 +26,12 @@ export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
     req.resume();
     return Promise.reject(tooLarge(limit, declared));
   }
+  const decoder = requestDecoder(req.headers['content-encoding']);
+  if (decoder instanceof HttpError) {
+    req.resume();
+    return Promise.reject(decoder);
+  }
+  if (decoder !== undefined) return readDecodedBody(req, decoder, limit, () => tooLarge(limit));
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;

@@ -8,6 +8,9 @@
  * batch-mates that nothing says are coming only adds latency (a lone client would wait the whole delay on every
  * request). While a run is in flight, requests gather behind it and leave together when it ends (or when the
  * oldest has waited `maxQueueDelayMs`, or the batch is full, to use another worker).
+ *
+ * Every request that settles is counted in the version's statistics (statistics.ts, Triton's statistics
+ * extension): the clock readings that feed them are taken per run, not per request.
  */
 import { performance } from 'node:perf_hooks';
 import { BatchInferError, ErrorCodes, show } from '../../lib/errors.js';
@@ -15,6 +18,7 @@ import type { ModelContract } from '../../lib/core/model-contract.js';
 import type { ServerMetrics } from '../metrics.js';
 import { batchKey, concatInputs, copyTensors, rowsOf, splitOutputs } from './batch-tensors.js';
 import { DynamicBatcher, type Queued } from './dynamic-batcher.js';
+import type { ModelStatistics } from './statistics.js';
 import type { InferenceEngine, InferOptions, Tensor } from './types.js';
 import type { WorkerPool } from './worker-pool.js';
 
@@ -33,6 +37,8 @@ export interface PoolEngineOptions {
 interface Request extends Queued {
   inputs: Tensor[];
   outputNames: readonly string[];
+  /** When its run started (performance.now()), for the queue time in the statistics. */
+  startedAt: number;
   resolve(outputs: Tensor[]): void;
   reject(err: unknown): void;
 }
@@ -70,6 +76,7 @@ export class PoolEngine implements InferenceEngine {
   readonly #pool: WorkerPool;
   readonly #key: string;
   readonly #metrics: ModelMetrics;
+  readonly #stats: ModelStatistics;
   readonly #labels: { model_name: string; model_version: string };
   readonly #batchable: boolean;
   readonly #batcher: DynamicBatcher<Request>;
@@ -83,6 +90,7 @@ export class PoolEngine implements InferenceEngine {
     this.#key = options.key;
     this.#labels = { model_name: options.contract.name, model_version: String(options.version) };
     this.#metrics = modelMetrics(options.metrics, this.#labels.model_name, this.#labels.model_version);
+    this.#stats = options.metrics.statistics.of(options.contract.name, options.version);
     this.#batchable = isBatchable(options.contract);
     this.#batcher = new DynamicBatcher({
       maxBatchSize: this.#batchable ? options.maxBatchSize : 0,
@@ -103,6 +111,7 @@ export class PoolEngine implements InferenceEngine {
       };
     return new Promise<Tensor[]>((resolve, reject) => {
       if (this.#closing) {
+        this.#stats.failed(0);
         throw new BatchInferError(
           ErrorCodes.OVERLOADED,
           `Model ${show(this.#labels.model_name)} version ${this.#labels.model_version} is being unloaded`,
@@ -118,11 +127,13 @@ export class PoolEngine implements InferenceEngine {
           deadline: options.deadline,
           inputs,
           outputNames,
+          startedAt: 0,
           resolve: leaving(resolve),
           reject: leaving(reject),
         });
       } catch (err) {
         metrics.error('overloaded');
+        this.#stats.failed(0);
         throw err;
       }
       metrics.inflight(1);
@@ -143,6 +154,7 @@ export class PoolEngine implements InferenceEngine {
   #expire(): void {
     for (const request of this.#batcher.expire(Date.now())) {
       this.#metrics.error('timeout');
+      this.#stats.failed(performance.now() - request.queuedAt);
       request.reject(
         new BatchInferError(
           ErrorCodes.TIMEOUT,
@@ -172,7 +184,10 @@ export class PoolEngine implements InferenceEngine {
       }
       const batch = this.#batcher.take();
       const now = performance.now();
-      for (const r of batch) this.#metrics.queueSeconds((now - r.queuedAt) / 1000);
+      for (const r of batch) {
+        this.#metrics.queueSeconds((now - r.queuedAt) / 1000);
+        r.startedAt = now;
+      }
       this.#running++;
       void this.#execute(batch).finally(() => {
         this.#running--;
@@ -189,14 +204,17 @@ export class PoolEngine implements InferenceEngine {
       return;
     }
     const rows = batch.map((r) => r.rows);
+    const total = rows.reduce((a, b) => a + b, 0);
     const outputNames = [...new Set(batch.flatMap((r) => r.outputNames))];
     let parts: Tensor[][];
+    const t0 = performance.now();
+    let t1: number;
+    let t2: number;
     try {
-      const outputs = await this.#run(
-        concatInputs(batch.map((r) => r.inputs)),
-        outputNames,
-        rows.reduce((a, b) => a + b, 0),
-      );
+      const inputs = concatInputs(batch.map((r) => r.inputs));
+      t1 = performance.now();
+      const outputs = await this.#run(inputs, outputNames, total);
+      t2 = performance.now();
       parts = splitOutputs(
         outputs,
         rows,
@@ -207,13 +225,33 @@ export class PoolEngine implements InferenceEngine {
       await Promise.all(batch.map((r) => this.#runAlone(r)));
       return;
     }
-    batch.forEach((r, i) => r.resolve(parts[i] ?? []));
+    const t3 = performance.now();
+    this.#stats.executed(total, t1 - t0, t2 - t1, t3 - t2);
+    for (const [i, r] of batch.entries()) {
+      this.#stats.succeeded(r.rows, r.startedAt - r.queuedAt, t3 - r.queuedAt, t1 - t0, t2 - t1, t3 - t2);
+      r.resolve(parts[i] ?? []);
+    }
   }
 
   async #runAlone(request: Request): Promise<void> {
+    const t0 = performance.now();
     try {
-      request.resolve(await this.#run(copyTensors(request.inputs), [...request.outputNames], request.rows));
+      const inputs = copyTensors(request.inputs);
+      const t1 = performance.now();
+      const outputs = await this.#run(inputs, [...request.outputNames], request.rows);
+      const t2 = performance.now();
+      this.#stats.executed(request.rows, t1 - t0, t2 - t1, 0);
+      this.#stats.succeeded(
+        request.rows,
+        request.startedAt - request.queuedAt,
+        t2 - request.queuedAt,
+        t1 - t0,
+        t2 - t1,
+        0,
+      );
+      request.resolve(outputs);
     } catch (err) {
+      this.#stats.failed(performance.now() - request.queuedAt);
       request.reject(err);
     }
   }

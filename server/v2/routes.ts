@@ -1,8 +1,10 @@
 /**
  * Open Inference Protocol V2 REST endpoints (shared/spec/inference_rest.md): health, server and model
- * metadata, model readiness and inference, in JSON or with Triton's binary tensor extension (binary.ts).
+ * metadata, model readiness and inference, in JSON or with Triton's binary tensor extension (binary.ts), and
+ * Triton's model configuration (config.ts) and statistics (statistics.ts) extensions.
  * Health answers 200 for true and 400 for false, as Triton does.
  */
+import { performance } from 'node:perf_hooks';
 import { MODEL_REPOSITORY_EXTENSION } from './repository-routes.js';
 import Router from '@koa/router';
 import { ErrorCodes, isBatchInferError } from '../../lib/errors.js';
@@ -13,9 +15,16 @@ import { INFERENCE_HEADER, splitBody } from './binary.js';
 import { parseInferRequest, parseRawInferRequest, type ParsedInferRequest } from './infer-request.js';
 import { inferResponse } from './infer-response.js';
 import type { RequestState } from '../http/lifecycle.js';
+import { MODEL_CONFIGURATION_EXTENSION, modelConfig, servedPolicy } from './config.js';
+import { modelStatistics, STATISTICS_EXTENSION } from './statistics.js';
 
 /** The extensions this server implements, listed in server metadata as the protocol requires. */
-export const EXTENSIONS: readonly string[] = ['binary_tensor_data', MODEL_REPOSITORY_EXTENSION];
+export const EXTENSIONS: readonly string[] = [
+  'binary_tensor_data',
+  MODEL_REPOSITORY_EXTENSION,
+  MODEL_CONFIGURATION_EXTENSION,
+  STATISTICS_EXTENSION,
+];
 
 function modelMetadata(model: ServedModel, versions: number[]): Record<string, unknown> {
   return {
@@ -51,6 +60,11 @@ export function v2Router(server: ServerContext): Router {
     ctx.status = ready ? 200 : 400;
     ctx.body = { ready };
   });
+  // Before `/models/:model`, which would take "stats" for a model name (so a model called "stats" has its
+  // metadata at /v2/models/stats/versions/{v} only, as in Triton).
+  router.get('/models/stats', (ctx) => {
+    ctx.body = modelStatistics(repository, metrics.statistics);
+  });
 
   for (const prefix of ['/models/:model', '/models/:model/versions/:version']) {
     router.get(prefix, (ctx) => {
@@ -62,7 +76,15 @@ export function v2Router(server: ServerContext): Router {
       ctx.status = 200;
       ctx.body = { name: model.name, ready: true };
     });
+    router.get(`${prefix}/config`, async (ctx) => {
+      const model = repository.get(ctx.params.model ?? '', ctx.params.version);
+      ctx.body = modelConfig(model, options, await servedPolicy(repository, model.name));
+    });
+    router.get(`${prefix}/stats`, (ctx) => {
+      ctx.body = modelStatistics(repository, metrics.statistics, ctx.params.model ?? '', ctx.params.version);
+    });
     router.post(`${prefix}/infer`, async (ctx) => {
+      const arrived = performance.now();
       const model = repository.get(ctx.params.model ?? '', ctx.params.version);
       const labels = { model_name: model.name, model_version: String(model.version) };
       let request: ParsedInferRequest;
@@ -76,6 +98,8 @@ export function v2Router(server: ServerContext): Router {
             : parseInferRequest(parseJson(split.json), model.contract, split.binary);
       } catch (err) {
         metrics.predictionErrors.inc({ ...labels, reason: 'validation' });
+        // A request the engine never saw still failed, for the statistics extension as in Triton.
+        metrics.statistics.of(model.name, model.version).failed(performance.now() - arrived);
         throw err;
       }
       let outputs;
