@@ -1,13 +1,17 @@
 /**
- * Reads a Triton-style model repository from disk: `<repo>/<model>/<version>/model.onnx` + `model.json`,
- * versions being positive integers, and an optional per-model `<repo>/<model>/config.json` whose version
+ * Reads a Triton-style model repository from disk: `<repo>/<model>/<version>/model.onnx`, with an optional
+ * `model.json` beside it (the contract is read from the ONNX graph, lib/onnx/contract.ts), versions being
+ * positive integers, and an optional per-model `<repo>/<model>/config.json` whose version
  * policy says which versions are served and which one answers when a request names none. Shared by the server
  * (which loads sessions) and the in-process scorer, so both pick the same default version.
  */
+import { createHash } from 'node:crypto';
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { BatchInferError, ErrorCodes, show } from './errors.js';
-import { isObject, validateContract, type ModelContract } from './core/model-contract.js';
+import { checkModelJson, isObject, type ModelContract } from './core/model-contract.js';
+import { contractFromGraph } from './onnx/contract.js';
+import { readGraph } from './onnx/graph.js';
 import { PACKAGE_ROOT } from './package-root.js';
 
 /** The repository bundled with the package: `models/` at the package root. */
@@ -18,6 +22,10 @@ export interface ModelVersionFiles {
   version: number;
   dir: string;
   onnxPath: string;
+  /** The ONNX model to load: model.onnx's bytes, with ZipMap outputs rewritten as tensors (lib/onnx/graph.ts). */
+  onnx: Uint8Array;
+  /** sha256 of model.onnx as it is on disk (hex). */
+  sha256: string;
   contract: ModelContract;
 }
 
@@ -214,7 +222,7 @@ export function selectVersions(name: string, config: ModelConfig, onDisk: readon
 }
 
 /**
- * Reads and validates one version's model.json. `version` defaults to the model's default version (its
+ * Reads one version's model: its ONNX graph and model.json (optional), checked against each other. `version` defaults to the model's default version (its
  * config.json's version policy); a version named explicitly may be any version directory.
  */
 export async function readModelVersion(
@@ -235,12 +243,29 @@ export async function readModelVersion(
     });
   }
   const dir = join(repo, name, String(chosen));
-  const parsed = await readJsonFile(join(dir, 'model.json'), name);
+  const onnxPath = join(dir, 'model.onnx');
+  let bytes: Uint8Array;
+  try {
+    bytes = await readFile(onnxPath);
+  } catch (cause) {
+    throw new BatchInferError(ErrorCodes.MODEL_CONTRACT, `Cannot read ${show(onnxPath)}`, {
+      cause,
+      context: { model: name },
+    });
+  }
+  const graph = readGraph(bytes, name);
+  const json = await readJsonFile(join(dir, 'model.json'), name, true);
   return {
     name,
     version: chosen,
     dir,
-    onnxPath: join(dir, 'model.onnx'),
-    contract: validateContract(parsed, name),
+    onnxPath,
+    onnx: graph.onnx,
+    sha256: createHash('sha256').update(bytes).digest('hex'),
+    contract: contractFromGraph(
+      name,
+      graph.contract,
+      json === undefined ? undefined : checkModelJson(json, name),
+    ),
   };
 }

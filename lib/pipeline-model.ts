@@ -4,7 +4,9 @@
  * run, a shadow scorer over the champion and the challenger version, which must share the champion's contract.
  */
 import { BatchInferError, ErrorCodes, show } from './errors.js';
-import type { ModelContract } from './core/model-contract.js';
+import { probabilityOutput, type ModelContract } from './core/model-contract.js';
+import { planInputs, type InputPlan } from './core/input-plan.js';
+import { planOutputs, type OutputPlan } from './core/output-plan.js';
 import type { HttpScorerOptions } from './adapters/http-scorer.js';
 import { createCodec, defaultProtocol, serverMetadata, type HttpProtocol } from './adapters/protocols.js';
 import { createShadowScorer } from './adapters/shadow-scorer.js';
@@ -15,6 +17,10 @@ import type { Protocol, ResolvedPipelineOptions } from './pipeline-options.js';
 
 export interface ResolvedModel {
   contract: ModelContract;
+  /** How the run reads the model's inputs from its columns. */
+  inputPlan: InputPlan;
+  /** Which outputs the run asks for and the columns they become. */
+  outputPlan: OutputPlan;
   version: number | undefined;
   protocol: Protocol;
   /** The champion's scorer, or for a champion/challenger run the shadow scorer over both. */
@@ -46,14 +52,36 @@ function checkChallenger(champion: ModelContract, challenger: ModelContract, ver
   }
 }
 
+/**
+ * The run's input and output plans. A champion/challenger run compares probabilities: it needs a classifier, and
+ * asks for its probability output only.
+ */
+function plans(
+  o: ResolvedPipelineOptions,
+  contract: ModelContract,
+): { inputPlan: InputPlan; outputPlan: OutputPlan } {
+  const inputPlan = planInputs(contract, o.features);
+  if (o.shadowVersion === undefined) return { inputPlan, outputPlan: planOutputs(contract, o.outputs) };
+  const probabilities = probabilityOutput(contract);
+  if (probabilities === undefined)
+    throw new BatchInferError(
+      ErrorCodes.MODEL_CONTRACT,
+      `A champion/challenger run compares class probabilities, and model ${show(contract.name)} is not a classifier (no labels)`,
+      { context: { model: contract.name } },
+    );
+  return { inputPlan, outputPlan: planOutputs(contract, [probabilities.name]) };
+}
+
 async function resolveLocal(o: ResolvedPipelineOptions): Promise<ResolvedModel> {
   // onnxruntime loads only for in-process scoring: a run against a server does not carry it (~30 MiB of RSS).
   const { createLocalScorer } = await import('./adapters/local-scorer.js');
   const files = await readModelVersion(o.models, o.model, o.modelVersion);
-  const scorer = await createLocalScorer(files);
+  const planned = plans(o, files.contract);
+  const scorer = await createLocalScorer(files, planned.outputPlan.outputs);
   if (o.shadowVersion === undefined)
     return {
       contract: files.contract,
+      ...planned,
       version: files.version,
       protocol: 'local',
       scorer,
@@ -64,9 +92,10 @@ async function resolveLocal(o: ResolvedPipelineOptions): Promise<ResolvedModel> 
     checkChallenger(files.contract, challenger.contract, o.shadowVersion);
     return {
       contract: files.contract,
+      ...planned,
       version: files.version,
       protocol: 'local',
-      scorer: createShadowScorer(scorer, await createLocalScorer(challenger)),
+      scorer: createShadowScorer(scorer, await createLocalScorer(challenger, planned.outputPlan.outputs)),
       challenger: { version: o.shadowVersion },
     };
   } catch (err) {
@@ -91,11 +120,11 @@ export async function resolveModel(
     metadata === undefined && (protocol === 'vertex' || protocol === 'sagemaker')
       ? await readModelVersion(o.models, o.model, o.modelVersion)
       : await fetchContract(url, o.model, o.modelVersion, o.signal);
+  const planned = plans(o, contract);
   const scorerFor = (c: ModelContract, v: number | undefined): BatchScorer =>
     createHttpScorer({
       url,
-      codec: createCodec(protocol, c, v, o.predictRoute),
-      width: c.features.length,
+      codec: createCodec(protocol, c, v, o.predictRoute, planned.outputPlan.outputs),
       connections: o.concurrency,
       timeoutMs: o.timeout,
       retries: o.retries,
@@ -104,12 +133,13 @@ export async function resolveModel(
     });
   const champion = scorerFor(contract, o.modelVersion);
   if (o.shadowVersion === undefined)
-    return { contract, version, protocol, scorer: champion, challenger: undefined };
+    return { contract, ...planned, version, protocol, scorer: champion, challenger: undefined };
   try {
     const challenger = await fetchContract(url, o.model, o.shadowVersion, o.signal);
     checkChallenger(contract, challenger.contract, o.shadowVersion);
     return {
       contract,
+      ...planned,
       version,
       protocol,
       scorer: createShadowScorer(champion, scorerFor(challenger.contract, o.shadowVersion)),

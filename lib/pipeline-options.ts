@@ -70,6 +70,19 @@ export interface PipelineOptions {
    */
   columns?: readonly string[];
   /**
+   * The K input columns, in order, that feed a model with one `[N, K]` input and no feature spec of its own
+   * (model.json's `features`); without it each input of shape `[N, 1]` or `[N]` reads the column of its name.
+   * @default the model's feature spec, or a column per input
+   * @example ["sepal_length", "sepal_width", "petal_length", "petal_width"]
+   */
+  features?: readonly string[];
+  /**
+   * The output tensors to ask for and write, in order.
+   * @default every output of the model
+   * @example ["output_probability"]
+   */
+  outputs?: readonly string[];
+  /**
    * Model name.
    * @default "weather"
    */
@@ -224,6 +237,8 @@ export interface ResolvedPipelineOptions {
   readonly rejects: string | Writable | undefined;
   readonly summary: string | undefined;
   readonly columns: readonly string[] | undefined;
+  readonly features: readonly string[] | undefined;
+  readonly outputs: readonly string[] | undefined;
   readonly model: string;
   readonly modelVersion: number | undefined;
   readonly shadowVersion: number | undefined;
@@ -233,6 +248,8 @@ export interface ResolvedPipelineOptions {
   readonly protocol: Protocol | undefined;
   readonly predictRoute: string | undefined;
   readonly batchSize: number;
+  /** Whether the caller chose the batch size (a model with a fixed batch dim takes its own otherwise). */
+  readonly batchSizeSet: boolean;
   readonly concurrency: number;
   readonly timeout: number;
   readonly retries: number;
@@ -259,6 +276,8 @@ const KNOWN = [
   'rejects',
   'summary',
   'columns',
+  'features',
+  'outputs',
   'model',
   'modelVersion',
   'shadowVersion',
@@ -326,7 +345,7 @@ function inputOption(value: unknown): readonly string[] | Readable {
   return typeof single === 'string' ? Object.freeze([single]) : (single as Readable);
 }
 
-function columnsOption(value: unknown): readonly string[] | undefined {
+function namesOption(name: string, value: unknown, what: string): readonly string[] | undefined {
   if (value === undefined) return undefined;
   if (
     !Array.isArray(value) ||
@@ -334,7 +353,7 @@ function columnsOption(value: unknown): readonly string[] | undefined {
     !value.every((v) => typeof v === 'string' && v !== '') ||
     new Set(value).size !== value.length
   )
-    invalid('columns', 'a non-empty list of distinct column names', value);
+    invalid(name, `a non-empty list of distinct ${what} names`, value);
   return Object.freeze([...(value as string[])]);
 }
 
@@ -452,7 +471,9 @@ export function normalizePipelineOptions(options: PipelineOptions): ResolvedPipe
       (streamOrPath('rejects', options.rejects, false) as string | Writable | undefined) ??
       defaultRejects(output),
     summary: besideOption('summary', options.summary, output, '.summary.json'),
-    columns: columnsOption(options.columns),
+    columns: namesOption('columns', options.columns, 'column'),
+    features: namesOption('features', options.features, 'column'),
+    outputs: namesOption('outputs', options.outputs, 'output'),
     model,
     modelVersion:
       options.modelVersion === undefined
@@ -470,6 +491,7 @@ export function normalizePipelineOptions(options: PipelineOptions): ResolvedPipe
       1,
       1_000_000,
     ),
+    batchSizeSet: options.batchSize !== undefined,
     concurrency: integerOption(
       'concurrency',
       options.concurrency,

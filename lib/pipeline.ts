@@ -22,6 +22,7 @@ import type { QualityReport, RunOutcome, RunRecord } from './monitoring/run-reco
 import { RunStats } from './monitoring/run-stats.js';
 import { fingerprint } from './core/fingerprint.js';
 import { OutputFormat } from './core/output-format.js';
+import type { OutputPlan } from './core/output-plan.js';
 import { progressOf, type Progress } from './core/progress.js';
 import { shardRange } from './core/shard.js';
 import { openJournal, readJournal, START, type Checkpoint } from './io/journal.js';
@@ -108,15 +109,34 @@ function configOf(
     inputs,
     input_format: o.inputFormat ?? null,
     columns: o.columns ?? null,
+    // Only when set, so that runs without them keep the fingerprints (and resume journals) they always had.
+    ...(o.features === undefined ? {} : { features: o.features }),
+    ...(o.outputs === undefined ? {} : { outputs: o.outputs }),
     model: model.contract.name,
     model_version: model.version ?? null,
     // Only when set, so that plain runs keep the fingerprints (and resume journals) they always had.
     ...(model.challenger === undefined ? {} : { shadow_version: model.challenger.version }),
     contract: fingerprint(model.contract),
-    batch_size: o.batchSize,
+    batch_size: batchSizeOf(o, model),
     max_reject_ratio: o.maxRejectRatio,
     shard: o.shard ?? null,
   };
+}
+
+/**
+ * Rows per batch: the option's, unless the model's batch dim is fixed (a `[1, 2]` input takes one row at a
+ * time); a batch size set to something else is refused rather than failing every request.
+ */
+function batchSizeOf(o: ResolvedPipelineOptions, model: ResolvedModel): number {
+  const fixed = model.inputPlan.fixedBatch;
+  if (fixed === undefined) return o.batchSize;
+  if (o.batchSizeSet && o.batchSize !== fixed)
+    throw new BatchInferError(
+      ErrorCodes.INVALID_OPTION,
+      `Model ${model.contract.name} takes batches of exactly ${fixed} row(s) (its input shape is fixed), not batchSize ${o.batchSize}`,
+      { context: { option: 'batchSize' } },
+    );
+  return fixed;
 }
 
 /**
@@ -192,18 +212,12 @@ interface Stages {
   shadowTap: ShadowTap | undefined;
 }
 
-function plainSink(
-  o: ResolvedPipelineOptions,
-  labels: readonly string[],
-  stages: Stages,
-  withFile: boolean,
-): RunSink {
+function plainSink(o: ResolvedPipelineOptions, plan: OutputPlan, stages: Stages, withFile: boolean): RunSink {
   const s = (): Stages => stages;
   const output = openSink(o.output);
   const rejectsSink = o.rejects === undefined ? undefined : openSink(o.rejects);
   const rejects = rejectsWriter(rejectsSink, () => s().preprocessor.columns, withFile);
   const format = {
-    labels,
     inputColumns: () => s().preprocessor.columns,
     ...(o.columns === undefined ? {} : { keepColumns: o.columns }),
   };
@@ -211,8 +225,8 @@ function plainSink(
     stages: [
       // Both write the CSV text themselves (csv-stringify's bytes, without its per-row cost).
       stages.shadowTap === undefined
-        ? new Postprocessor({ ...format, output: 'csv' })
-        : new ShadowPostprocessor(format),
+        ? new Postprocessor({ ...format, plan, output: 'csv' })
+        : new ShadowPostprocessor({ ...format, labels: plan.classifier?.labels ?? [] }),
       output.stream,
     ],
     reject: (row) => rejects.write(row),
@@ -235,7 +249,7 @@ function plainSink(
 
 async function resumableSink(
   o: ResolvedPipelineOptions,
-  labels: readonly string[],
+  plan: OutputPlan,
   stages: Stages,
   withFile: boolean,
   configFingerprint: string,
@@ -250,7 +264,7 @@ async function resumableSink(
   const writer = new ResumableWriter({
     outputPartial: partial(output),
     rejectsPartial: rejects === undefined ? undefined : partial(rejects),
-    format: new OutputFormat(labels, o.columns),
+    format: new OutputFormat(plan, o.columns),
     columns: () => s().preprocessor.columns,
     withFile,
     journal,
@@ -370,8 +384,9 @@ async function scoreRun(
   const input = Array.isArray(o.input) ? inputs : (o.input as Readable);
   // One CSV source is read by the fused CSV batch reader; several files, JSON Lines and shards record by record.
   const openBytes = rowRange === undefined ? csvBytesOpener(input, o.inputFormat, onBytes) : undefined;
+  const batchSize = batchSizeOf(o, model);
   const rowOptions = {
-    features: contract.features,
+    plan: model.inputPlan,
     onReject: (row: RejectedRow) => rejectTo(row),
     skipRows: from?.rows ?? 0,
   };
@@ -380,7 +395,7 @@ async function scoreRun(
   let rowStage: Stages['preprocessor'];
   let batchStages: NodeJS.ReadWriteStream[];
   if (openBytes !== undefined) {
-    const reader = new CsvBatchReader({ ...rowOptions, onRaw, batchSize: o.batchSize });
+    const reader = new CsvBatchReader({ ...rowOptions, onRaw, batchSize });
     rowStage = reader.rows;
     batchStages = [reader];
   } else {
@@ -389,21 +404,30 @@ async function scoreRun(
     batchStages = [
       ...(rowRange === undefined ? [] : [new RowRange(rowRange.start, rowRange.end)]),
       preprocessor,
-      new Batcher({ batchSize: o.batchSize }),
+      new Batcher({ batchSize }),
     ];
   }
+  const classifier = model.outputPlan.classifier;
   const stages: Stages = {
     preprocessor: rowStage,
-    modelScorer: new ModelScorer({ scorer, concurrency: o.concurrency, onReject: (row) => rejectTo(row) }),
-    shadowTap: model.challenger === undefined ? undefined : new ShadowTap(contract.labels),
+    modelScorer: new ModelScorer({
+      scorer,
+      ...(classifier === undefined ? {} : { probabilities: classifier.probabilities }),
+      concurrency: o.concurrency,
+      onReject: (row) => rejectTo(row),
+    }),
+    shadowTap:
+      model.challenger === undefined || classifier === undefined
+        ? undefined
+        : new ShadowTap(classifier.labels, classifier.probabilities),
   };
   const { preprocessor, modelScorer, shadowTap } = stages;
   let sink: RunSink;
   try {
     sink =
       from === undefined
-        ? plainSink(o, contract.labels, stages, allInputs.length > 1)
-        : await resumableSink(o, contract.labels, stages, allInputs.length > 1, configFingerprint, from);
+        ? plainSink(o, model.outputPlan, stages, allInputs.length > 1)
+        : await resumableSink(o, model.outputPlan, stages, allInputs.length > 1, configFingerprint, from);
   } catch (err) {
     await scorer.close();
     throw err;
@@ -436,9 +460,9 @@ async function scoreRun(
         ...batchStages,
         modelScorer,
         ...(shadowTap === undefined ? [] : [shadowTap]),
-        ...(drift === undefined
+        ...(drift === undefined || classifier === undefined
           ? []
-          : [new PredictionTap(contract.labels.length, (label) => drift.addPrediction(label))]),
+          : [new PredictionTap(classifier.labels.length, (label) => drift.addPrediction(label))]),
         ...sink.stages,
       ],
       { signal },

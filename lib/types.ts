@@ -1,4 +1,5 @@
 /** The records that flow between pipeline stages. */
+import type { Tensor } from './core/tensor.js';
 
 /** One record as read from the source: its cell texts and the 1-based line it starts on. */
 export interface SourceRecord {
@@ -10,9 +11,8 @@ export interface SourceRecord {
   error?: string;
 }
 
-/** A record the Preprocessor turned into model input. */
+/** A record that passed the Preprocessor: it will be scored. */
 export interface PreparedRow extends SourceRecord {
-  features: Float32Array;
   /** 1-based position among the input's rows (header excluded), set by the Preprocessor. */
   row?: number;
   /**
@@ -22,6 +22,11 @@ export interface PreparedRow extends SourceRecord {
   text?: string | undefined;
 }
 
+/** A prepared row as the Preprocessor emits it: with its model inputs, one row each (lib/core/input-plan.ts). */
+export interface FeaturizedRow extends PreparedRow {
+  inputs: Tensor[];
+}
+
 /** A record that could not be scored, with the reason. */
 export interface RejectedRow extends SourceRecord {
   error: string;
@@ -29,17 +34,22 @@ export interface RejectedRow extends SourceRecord {
   row?: number;
 }
 
-/** Consecutive prepared rows with their features packed row-major into one tensor. */
+/** Consecutive prepared rows with their model inputs: one tensor per model input, a row per prepared row. */
 export interface Batch {
   /** 0-based position of the batch in the run. */
   index: number;
   rows: PreparedRow[];
-  /** rows.length × width float32 values. */
-  tensor: Float32Array;
-  width: number;
+  /** The model's inputs, `rows.length` rows each. */
+  inputs: Tensor[];
 }
 
-/** A batch with the model's class probabilities: rows × labels row-major. */
+/** A batch with the model's answer. */
 export interface ScoredBatch extends Batch {
+  /** The outputs the run asked for, `rows.length` rows each. */
+  outputs: Tensor[];
+  /**
+   * A classifier's class probabilities, rows × labels row-major (the probability output as float32); empty for
+   * a model that is not a classifier.
+   */
   probabilities: Float32Array;
 }

@@ -1,79 +1,110 @@
 /**
- * Instances → feature rows, for the single-model routes (SageMaker `/invocations`, Vertex AI predict). An
- * instance is either a raw record — `{"date": "2015-06-01", "wind": 3.1, …}`, turned into the model's input by
- * the feature spec in model.json, with the same code as the batch pipeline's Preprocessor, so users need no
- * client-side preprocessing — or a feature array: one row of the model's input tensor, used as it is.
+ * Instances → model inputs, for the single-model routes (SageMaker `/invocations`, Vertex AI predict). An
+ * instance is either a raw record — `{"date": "2015-06-01", "wind": 3.1, …}` or `{"sex": "male", "age": 22}`,
+ * read by the model's input plan (lib/core/input-plan.ts), the same code as the batch pipeline's Preprocessor,
+ * so users need no client-side preprocessing — or an array: one row of the model's only input, as it is.
  */
 import { BatchInferError, ErrorCodes, show } from '../lib/errors.js';
-import { computeFeatures, requiredColumns } from '../lib/core/features.js';
+import { cellWriter } from '../lib/core/cells.js';
+import { planInputs, type InputPlan } from '../lib/core/input-plan.js';
 import type { ModelContract } from '../lib/core/model-contract.js';
+import { rowSize, type Tensor } from '../lib/core/tensor.js';
 
-/** A raw record as computeFeatures takes it: column → cell text (undefined = missing). */
-export type RawRecord = Record<string, string | undefined>;
+/** One instance: its cell texts in the plan's column order, or an array of the only input's row values. */
+export type Instance =
+  { where: string; values: (string | undefined)[] } | { where: string; array: unknown[] };
 
 /** Refuses one instance; `where` names it for the client: `instances[3]`, `Row 3 (line 4)`. */
 export function badInstance(where: string, reason: string): never {
   throw new BatchInferError(ErrorCodes.BAD_RECORD, `${where}: ${reason}`);
 }
 
-/** The model input of a raw record, or a 400-coded error naming the instance and the column at fault. */
-export function recordFeatures(
-  contract: ModelContract,
-  record: Readonly<RawRecord>,
-  where: string,
-): Float32Array {
-  const result = computeFeatures(contract.features, record);
-  if (!result.ok) badInstance(where, result.reason);
-  return result.features;
-}
+const plans = new WeakMap<ModelContract, InputPlan>();
 
-/** JSON values → cell text: numbers as JavaScript prints them (which the strict decimal parser accepts). */
-function recordOf(contract: ModelContract, instance: Record<string, unknown>, where: string): RawRecord {
-  const record: RawRecord = {};
-  for (const column of requiredColumns(contract.features)) {
-    const value = Object.hasOwn(instance, column) ? instance[column] : undefined;
-    if (typeof value === 'string') record[column] = value;
-    else if (typeof value === 'number') record[column] = String(value);
-    else if (value !== undefined && value !== null)
-      badInstance(
-        where,
-        `column ${JSON.stringify(column)}: expected a number or a string, got ${show(value)}`,
-      );
+/** The input plan of a served model's contract (made once per loaded contract). */
+export function inputPlanOf(contract: ModelContract): InputPlan {
+  let plan = plans.get(contract);
+  if (plan === undefined) {
+    plan = planInputs(contract);
+    plans.set(contract, plan);
   }
-  return record;
+  return plan;
 }
 
-function featureArray(contract: ModelContract, instance: readonly unknown[], where: string): Float32Array {
-  const width = contract.features.length;
-  if (instance.length !== width) {
-    badInstance(
-      where,
-      `a feature array needs ${width} values (${contract.features.map((f) => f.name).join(', ')}), got ${instance.length}`,
-    );
-  }
-  const features = new Float32Array(width);
-  instance.forEach((v, i) => {
-    if (typeof v !== 'number') badInstance(where, `feature ${i} is ${show(v)}, not a number`);
-    // JSON has no Infinity, but 1e999 parses to it, and 1e39 is one in float32.
-    if (!Number.isFinite(Math.fround(v)))
-      badInstance(where, `feature ${i} is ${show(v)}, beyond the float32 range`);
-    features[i] = v;
-  });
-  return features;
-}
-
-/** The model input of one JSON instance: a raw record (object) or a feature array. */
-export function instanceFeatures(contract: ModelContract, instance: unknown, where: string): Float32Array {
-  if (Array.isArray(instance)) return featureArray(contract, instance, where);
-  if (typeof instance === 'object' && instance !== null)
-    return recordFeatures(contract, recordOf(contract, instance as Record<string, unknown>, where), where);
+/** A JSON value as cell text: numbers as JavaScript prints them (which the strict decimal parser accepts). */
+function cellText(value: unknown, where: string, column: string): string | undefined {
+  if (typeof value === 'string') return value;
+  if (typeof value === 'number' || typeof value === 'boolean') return String(value);
+  if (value === undefined || value === null) return undefined;
   return badInstance(
     where,
-    `expected a record (an object of column values) or an array of ${contract.features.length} feature values, got ${show(instance)}`,
+    `column ${JSON.stringify(column)}: expected a number, a string or a boolean, got ${show(value)}`,
   );
 }
 
-/** Feature rows of a JSON `instances` list; a bad instance is named by its index, `instances[3]`. */
-export function instanceRows(contract: ModelContract, instances: readonly unknown[]): Float32Array[] {
-  return instances.map((instance, i) => instanceFeatures(contract, instance, `instances[${i}]`));
+/** One JSON instance: a raw record (object) or an array of the only input's row. */
+export function jsonInstance(plan: InputPlan, instance: unknown, where: string): Instance {
+  if (Array.isArray(instance)) return { where, array: instance };
+  if (typeof instance === 'object' && instance !== null) {
+    const record = instance as Record<string, unknown>;
+    return {
+      where,
+      values: plan.columns.map((c) => cellText(Object.hasOwn(record, c) ? record[c] : undefined, where, c)),
+    };
+  }
+  return badInstance(
+    where,
+    `expected a record (an object of column values) or an array of input values, got ${show(instance)}`,
+  );
+}
+
+/** The instances of a JSON `instances` list; a bad one is named by its index, `instances[3]`. */
+export function jsonInstances(plan: InputPlan, instances: readonly unknown[]): Instance[] {
+  return instances.map((instance, i) => jsonInstance(plan, instance, `instances[${i}]`));
+}
+
+/** Writes an array instance into row `row` of the only input. */
+function writeArray(
+  plan: InputPlan,
+  tensors: readonly Tensor[],
+  row: number,
+  instance: { where: string; array: unknown[] },
+): void {
+  const [spec] = plan.inputs;
+  const [tensor] = tensors;
+  if (spec === undefined || tensor === undefined || plan.inputs.length !== 1)
+    badInstance(
+      instance.where,
+      `an array instance needs a model with one input; this one has ${plan.inputs.length}: send records (objects of column values)`,
+    );
+  const width = rowSize(tensor);
+  const { array, where } = instance;
+  if (array.length !== width)
+    badInstance(
+      where,
+      `an array instance needs ${width} values${plan.monitored.length === width ? ` (${plan.monitored.map((f) => f.name).join(', ')})` : ''}, got ${array.length}`,
+    );
+  const write = cellWriter(spec.datatype);
+  array.forEach((v, i) => {
+    // A float array element must be a number (not text that parses as one): the form feature vectors take.
+    if (spec.datatype !== 'BYTES' && typeof v !== 'number' && typeof v !== 'boolean' && v !== null)
+      badInstance(where, `feature ${i} is ${show(v)}, not a number`);
+    const result = write(v === null ? '' : String(v), tensor.data, row * width + i);
+    if (typeof result === 'string') badInstance(where, `feature ${i}: ${result}`);
+  });
+}
+
+/** The model's input tensors for a list of instances. */
+export function instanceTensors(plan: InputPlan, instances: readonly Instance[]): Tensor[] {
+  const tensors = plan.allocate(instances.length);
+  const writer = plan.bind(plan.columns);
+  const raw = new Float64Array(plan.monitored.length);
+  instances.forEach((instance, row) => {
+    if ('array' in instance) writeArray(plan, tensors, row, instance);
+    else {
+      const reason = writer(instance.values, raw, tensors, row);
+      if (reason !== undefined) badInstance(instance.where, reason);
+    }
+  });
+  return tensors;
 }

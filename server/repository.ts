@@ -11,8 +11,6 @@
  * engine is looked up at call time, and a replaced engine finishes its queue before its sessions are released.
  * The repository extension (research/serving.md §1.6) drives `load`, `unload` and `index`.
  */
-import { createHash } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
 import type { Logger } from 'pino';
 import { BatchInferError, ErrorCodes, show } from '../lib/errors.js';
 import type { ModelContract } from '../lib/core/model-contract.js';
@@ -276,19 +274,10 @@ export class ModelRepository {
   async #loadVersion(name: string, version: number): Promise<Loaded> {
     const where = `version ${version} of model ${show(name)}`;
     const files = await readModelVersion(this.dir, name, version);
-    let onnx: Buffer;
-    try {
-      onnx = await readFile(files.onnxPath);
-    } catch (cause) {
-      throw new BatchInferError(ErrorCodes.MODEL_CONTRACT, `Cannot read model.onnx of ${where}`, {
-        cause,
-        context: { model: name },
-      });
-    }
     const key = `${name}/${version}#${++this.#generation}`;
     try {
       await this.#pool.load(key, {
-        onnx,
+        onnx: files.onnx,
         inputNames: files.contract.inputs.map((i) => i.name),
         outputNames: files.contract.outputs.map((o) => o.name),
       });
@@ -312,7 +301,7 @@ export class ModelRepository {
       maxQueueSize: this.#options.maxQueueSize,
       metrics: this.#metrics,
     });
-    return { contract: files.contract, engine, sha256: createHash('sha256').update(onnx).digest('hex') };
+    return { contract: files.contract, engine, sha256: files.sha256 };
   }
 
   /**

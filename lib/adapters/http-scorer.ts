@@ -21,6 +21,7 @@ import {
   type RetryPolicy,
 } from '../core/retry.js';
 import { childSpan, formatTraceparent, newTraceId, traceIdOption, type Span } from '../core/trace-context.js';
+import { rowsOf, type Tensor } from '../core/tensor.js';
 import type { BatchScorer, HttpCodec } from './types.js';
 
 export interface HttpScorerOptions {
@@ -28,8 +29,6 @@ export interface HttpScorerOptions {
   url: string;
   /** Encodes batches and decodes answers for one model API. Required. */
   codec: HttpCodec;
-  /** Features per row. Required. */
-  width: number;
   /**
    * Pooled keep-alive connections (match the ModelScorer's concurrency).
    * @default 4
@@ -87,7 +86,6 @@ export interface RetryEvent {
 const KNOWN = [
   'url',
   'codec',
-  'width',
   'connections',
   'timeoutMs',
   'retries',
@@ -128,7 +126,6 @@ const traceNote = (span: Span): string => ` [trace_id=${span.traceId} span_id=${
 export function createHttpScorer(options: HttpScorerOptions): BatchScorer {
   refuseUnknownKeys('createHttpScorer', options, KNOWN);
   const origin = new URL(requiredOption('url', stringOption('url', options.url)));
-  const width = integerOption('width', requiredOption('width', options.width), 0, 1);
   const codec = requiredOption('codec', options.codec);
   const timeoutMs = integerOption('timeoutMs', options.timeoutMs, 30_000, 1);
   const policy: RetryPolicy = {
@@ -152,10 +149,9 @@ export function createHttpScorer(options: HttpScorerOptions): BatchScorer {
 
   async function timedAttempt(
     span: Span,
-    tensor: Float32Array,
-    rows: number,
+    inputs: Tensor[],
     signal: AbortSignal | undefined,
-  ): Promise<Float32Array | Failure> {
+  ): Promise<Tensor[] | Failure> {
     const started = performance.now();
     const settle = (outcome: AttemptEvent['outcome']): void =>
       onAttempt?.({
@@ -165,8 +161,8 @@ export function createHttpScorer(options: HttpScorerOptions): BatchScorer {
         spanId: span.spanId,
       });
     try {
-      const result = await attempt(span, tensor, rows, signal);
-      settle(result instanceof Float32Array ? 'success' : result.timedOut === true ? 'timeout' : 'error');
+      const result = await attempt(span, inputs, signal);
+      settle(Array.isArray(result) ? 'success' : result.timedOut === true ? 'timeout' : 'error');
       return result;
     } catch (err) {
       settle('error');
@@ -176,11 +172,10 @@ export function createHttpScorer(options: HttpScorerOptions): BatchScorer {
 
   async function attempt(
     span: Span,
-    tensor: Float32Array,
-    rows: number,
+    inputs: Tensor[],
     signal: AbortSignal | undefined,
-  ): Promise<Float32Array | Failure> {
-    const request = codec.encode(tensor, rows, width);
+  ): Promise<Tensor[] | Failure> {
+    const request = codec.encode(inputs);
     const traceparent = formatTraceparent({
       traceId: span.traceId,
       parentId: span.spanId,
@@ -199,7 +194,7 @@ export function createHttpScorer(options: HttpScorerOptions): BatchScorer {
       const body = Buffer.from(await response.body.arrayBuffer());
       const status = response.statusCode;
       if (status >= 200 && status < 300)
-        return codec.decode({ status, headers: response.headers, body }, rows);
+        return codec.decode({ status, headers: response.headers, body }, rowsOf(inputs));
       const retryAfterMs = parseRetryAfter(header(response.headers, 'retry-after'), Date.now());
       return {
         error: new BatchInferError(
@@ -229,16 +224,16 @@ export function createHttpScorer(options: HttpScorerOptions): BatchScorer {
   }
 
   return {
-    async score(tensor, rows, signal) {
+    async score(inputs, signal) {
       for (let n = 0; ; n++) {
         const span = childSpan(traceId);
-        const result = await timedAttempt(span, tensor, rows, signal).catch((err: unknown) => {
+        const result = await timedAttempt(span, inputs, signal).catch((err: unknown) => {
           // An answer the codec could not read: the server's log lines of this span say what it sent. (An
           // abort's reason is the caller's own error, not this attempt's.)
           if (isBatchInferError(err) && signal?.aborted !== true) err.message += traceNote(span);
           throw err;
         });
-        if (result instanceof Float32Array) return result;
+        if (Array.isArray(result)) return result;
         if (!result.retryable || n >= policy.retries) {
           if (n > 0) result.error.message += ` (after ${n + 1} attempts)`;
           // A refusal becomes each bad row's reject reason: the server's words only, alike for alike rows.

@@ -46,20 +46,22 @@ export function defaultProtocol(metadata: { extensions: string[] } | undefined):
   return metadata?.extensions.includes(BINARY_EXTENSION) === true ? 'v2-binary' : 'v2-json';
 }
 
+/** The codec of a protocol, asking for `outputs` (default: every output of the model). */
 export function createCodec(
   protocol: HttpProtocol,
   contract: ModelContract,
   version: number | undefined,
   predictRoute: string | undefined,
+  outputs: readonly string[] = contract.outputs.map((o) => o.name),
 ): HttpCodec {
   switch (protocol) {
     case 'v2-json':
-      return v2JsonCodec(contract, version);
+      return v2JsonCodec(contract, version, outputs);
     case 'v2-binary':
-      return v2BinaryCodec(contract, version);
+      return v2BinaryCodec(contract, version, outputs);
     case 'vertex':
-      return vertexCodec(contract, predictRoute);
+      return vertexCodec(contract, outputs, predictRoute);
     case 'sagemaker':
-      return sagemakerCodec(contract);
+      return sagemakerCodec(contract, outputs);
   }
 }

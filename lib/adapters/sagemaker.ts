@@ -1,15 +1,14 @@
 /**
  * SageMaker inference containers (docs.aws.amazon.com/sagemaker/latest/dg/your-algorithms-batch-code.html):
- * `POST /invocations` with `content-type: application/json` and `{"instances": [[features…], …]}` of
- * model-ready feature values. JSON, not CSV: a container's CSV rows carry raw input columns (DESIGN.md), so a
+ * `POST /invocations` with `content-type: application/json` and `{"instances": […]}` (lib/adapters/instances.ts).
+ * JSON, not CSV: a container's CSV rows carry raw input columns (DESIGN.md), so a
  * CSV of already-standardized values would be standardized twice. `accept: application/json` asks for
  * `{"predictions": […]}` (a bare list, or `text/csv` rows of probabilities, are read as well).
  */
 import type { ModelContract } from '../core/model-contract.js';
 import type { HttpCodec } from './types.js';
-import { readPredictions } from './predictions.js';
+import { instancesJson, readInstancePredictions } from './instances.js';
 import { badResponse, parseJson } from './v2-outputs.js';
-import { featureInstancesJson } from './vertex.js';
 
 function csvRows(text: string): number[][] {
   return text
@@ -25,23 +24,23 @@ function csvRows(text: string): number[][] {
     );
 }
 
-export function sagemakerCodec(contract: ModelContract): HttpCodec {
+export function sagemakerCodec(contract: ModelContract, outputs: readonly string[]): HttpCodec {
   return {
     name: 'sagemaker',
-    encode(tensor, rows, width) {
+    encode(inputs) {
       return {
         path: '/invocations',
         headers: { 'content-type': 'application/json', accept: 'application/json' },
-        body: featureInstancesJson(tensor, rows, width),
+        body: instancesJson(inputs),
       };
     },
     decode(response, rows) {
       const type = String(response.headers['content-type'] ?? '');
       if (type.startsWith('text/csv'))
-        return readPredictions(csvRows(response.body.toString('utf8')), rows, contract.labels);
+        return readInstancePredictions(csvRows(response.body.toString('utf8')), rows, contract, outputs);
       const parsed = parseJson(response.body, 'to an invocation');
       const predictions = Array.isArray(parsed) ? parsed : (parsed as { predictions?: unknown }).predictions;
-      return readPredictions(predictions, rows, contract.labels);
+      return readInstancePredictions(predictions, rows, contract, outputs);
     },
   };
 }

@@ -1,11 +1,13 @@
 /**
- * A protocol adapter turns a batch tensor into a model API call and the answer into class probabilities.
- * HTTP protocols are codecs `{ encode, decode }` over one shared transport; the in-process scorer has no codec.
+ * A protocol adapter turns a batch's input tensors into a model API call and the answer into output tensors
+ * (lib/core/tensor.ts): the same named tensors whatever the model, so an adapter written for one model works for
+ * any. HTTP protocols are codecs `{ encode, decode }` over one shared transport; the in-process scorer has none.
  */
+import type { Tensor } from '../core/tensor.js';
 
-/** What every scorer does: rows × width float32 features in, rows × labels probabilities out. */
+/** What every scorer does: the model's inputs in (the same number of rows each), the outputs it was made for out. */
 export interface BatchScorer {
-  score(tensor: Float32Array, rows: number, signal?: AbortSignal): Promise<Float32Array>;
+  score(inputs: Tensor[], signal?: AbortSignal): Promise<Tensor[]>;
   /** Releases connections or sessions; pending calls finish first. */
   close(): Promise<void>;
 }
@@ -22,9 +24,9 @@ export interface HttpResponse {
   body: Buffer;
 }
 
-/** Encodes one batch as an HTTP request and decodes the response into probabilities. */
+/** Encodes one batch as an HTTP request and decodes the response into output tensors of `rows` rows. */
 export interface HttpCodec {
   readonly name: string;
-  encode(tensor: Float32Array, rows: number, width: number): HttpRequestSpec;
-  decode(response: HttpResponse, rows: number): Float32Array;
+  encode(inputs: readonly Tensor[]): HttpRequestSpec;
+  decode(response: HttpResponse, rows: number): Tensor[];
 }

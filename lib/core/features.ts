@@ -13,10 +13,19 @@ export interface FeatureSpec {
   name: string;
   /** Input column the feature is computed from. */
   column: string;
-  transform: FeatureTransform;
-  /** Standardization applied after the transform: (x − mean) / std. */
-  standardize: { mean: number; std: number };
+  /**
+   * How the raw value is taken from the column.
+   * @default { "type": "number" }
+   */
+  transform?: FeatureTransform;
+  /**
+   * Standardization applied after the transform: (x − mean) / std.
+   * @default none (the raw value goes to the model)
+   */
+  standardize?: { mean: number; std: number };
 }
+
+const NUMBER: FeatureTransform = { type: 'number' };
 
 /** The raw (pre-standardization) value of one feature from one record. */
 export function rawFeature(
@@ -28,7 +37,7 @@ export function rawFeature(
 
 function rawFeatureOf(spec: FeatureSpec, text: string | undefined): Parsed<number> {
   const { transform } = spec;
-  if (transform.type === 'number') return parseDecimal(text);
+  if (transform === undefined || transform.type === 'number') return parseDecimal(text);
   const doy = parseDayOfYear(text);
   if (!doy.ok) return doy;
   return { ok: true, value: dayOfYearFeature(transform, doy.value) };
@@ -40,7 +49,7 @@ function dayOfYearFeature(transform: FeatureTransform & { type: 'day_of_year' },
 }
 
 export function standardize(spec: FeatureSpec, raw: number): number {
-  return (raw - spec.standardize.mean) / spec.standardize.std;
+  return spec.standardize === undefined ? raw : (raw - spec.standardize.mean) / spec.standardize.std;
 }
 
 export type FeatureResult =
@@ -94,9 +103,9 @@ export function featuresFromValues(
   const steps = specs.map((spec) => ({
     spec,
     index: columns.indexOf(spec.column),
-    transform: spec.transform,
-    mean: spec.standardize.mean,
-    std: spec.standardize.std,
+    transform: spec.transform ?? NUMBER,
+    mean: spec.standardize?.mean ?? 0,
+    std: spec.standardize?.std ?? 1,
     label: `column ${JSON.stringify(spec.column)}`,
   }));
   return (values, raw, features, offset = 0) => {

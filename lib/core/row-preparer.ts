@@ -8,14 +8,16 @@
 import { performance } from 'node:perf_hooks';
 import { BatchInferError, ErrorCodes } from '../errors.js';
 import type { RejectedRow, SourceRecord } from '../types.js';
-import { featuresFromValues, requiredColumns, type FeatureSpec, type ValuesFeaturizer } from './features.js';
+import type { InputPlan, RowWriter } from './input-plan.js';
+import type { Tensor } from './tensor.js';
 
 export interface RowPreparerOptions {
-  features: readonly FeatureSpec[];
+  /** How the model's inputs are read from the columns (lib/core/input-plan.ts). */
+  plan: InputPlan;
   onReject: (row: RejectedRow) => void;
   /**
-   * Each row's raw feature values (NaN where missing or unparsable), for prepared rows and rows rejected for a
-   * bad value. The array is reused for the next row: copy it to keep it.
+   * Each row's raw feature values (the plan's `monitored` ones, NaN where missing or unparsable), for prepared
+   * rows and rows rejected for a bad value. The array is reused for the next row: copy it to keep it.
    */
   onRaw: ((raw: Float64Array) => void) | undefined;
   /** Rows (after the header) to count and pass over. */
@@ -23,29 +25,29 @@ export interface RowPreparerOptions {
 }
 
 export class RowPreparer {
-  readonly #features: readonly FeatureSpec[];
+  readonly #plan: InputPlan;
   readonly #onReject: (row: RejectedRow) => void;
   readonly #onRaw: ((raw: Float64Array) => void) | undefined;
   readonly #skipRows: number;
   readonly #raw: Float64Array;
   #columns: readonly string[] | undefined;
-  #featurize: ValuesFeaturizer | undefined;
+  #write: RowWriter | undefined;
   /** Rows read, prepared and rejected so far. */
   readonly counts = { read: 0, prepared: 0, rejected: 0 };
   /** Milliseconds spent computing features. */
   busyMs = 0;
 
   constructor(options: RowPreparerOptions) {
-    this.#features = options.features;
+    this.#plan = options.plan;
     this.#onReject = options.onReject;
     this.#onRaw = options.onRaw;
     this.#skipRows = options.skipRows;
-    this.#raw = new Float64Array(options.features.length);
+    this.#raw = new Float64Array(options.plan.monitored.length);
   }
 
-  /** Feature values per row. */
-  get width(): number {
-    return this.#features.length;
+  /** How the model's inputs are read. */
+  get plan(): InputPlan {
+    return this.#plan;
   }
 
   /** The input's column names, once known. */
@@ -55,7 +57,7 @@ export class RowPreparer {
 
   /** Takes the input's columns; throws BI_ERR_MISSING_COLUMN when one the model needs is not among them. */
   setColumns(columns: readonly string[]): void {
-    const missing = requiredColumns(this.#features).filter((c) => !columns.includes(c));
+    const missing = this.#plan.columns.filter((c) => !columns.includes(c));
     if (missing.length > 0) {
       throw new BatchInferError(
         ErrorCodes.MISSING_COLUMN,
@@ -64,15 +66,15 @@ export class RowPreparer {
       );
     }
     this.#columns = columns;
-    this.#featurize = featuresFromValues(this.#features, columns);
+    this.#write = this.#plan.bind(columns);
   }
 
   /**
-   * The header (the first record while the columns are unknown) or a row. A row to score has its features
-   * written to `features` from `offset` on and its 1-based row number returned; for the header, a row passed
-   * over or a rejected row the result is undefined. Throws only for a header that lacks a needed column.
+   * The header (the first record while the columns are unknown) or a row. A row to score has its model inputs
+   * written into row `at` of `tensors` and its 1-based row number returned; for the header, a row passed over
+   * or a rejected row the result is undefined. Throws only for a header that lacks a needed column.
    */
-  prepare(record: SourceRecord, features: Float32Array, offset: number): number | undefined {
+  prepare(record: SourceRecord, tensors: readonly Tensor[], at: number): number | undefined {
     const columns = this.#columns;
     if (columns === undefined) {
       this.setColumns(record.values);
@@ -88,7 +90,7 @@ export class RowPreparer {
       return undefined;
     }
     const started = performance.now();
-    reason = (this.#featurize as ValuesFeaturizer)(record.values, this.#raw, features, offset);
+    reason = (this.#write as RowWriter)(record.values, this.#raw, tensors, at);
     this.#onRaw?.(this.#raw);
     this.busyMs += performance.now() - started;
     if (reason !== undefined) {

@@ -61,10 +61,10 @@ export class RunStats {
    */
   timed(scorer: BatchScorer): BatchScorer {
     return {
-      score: async (tensor, rows, signal) => {
+      score: async (inputs, signal) => {
         if (this.#inflight++ === 0) this.#inferSince = performance.now();
         try {
-          return await scorer.score(tensor, rows, signal);
+          return await scorer.score(inputs, signal);
         } finally {
           if (--this.#inflight === 0) this.stages.infer += (performance.now() - this.#inferSince) / 1000;
         }

@@ -1,10 +1,12 @@
 /**
- * Batcher: prepared rows → batches of up to `batchSize` rows with their features packed into one tensor.
+ * Batcher: prepared rows → batches of up to `batchSize` rows, their one-row inputs concatenated into the batch's
+ * tensors.
  * objectMode high-water marks count objects, so the readable side is sized in batches (STYLE.md §4).
  */
 import { Transform, type TransformCallback } from 'node:stream';
 import { integerOption, refuseUnknownKeys, signalOption } from '../core/options.js';
-import type { Batch, PreparedRow } from '../types.js';
+import { concatRows } from '../core/tensor.js';
+import type { Batch, FeaturizedRow } from '../types.js';
 
 export interface BatcherOptions {
   /**
@@ -25,7 +27,7 @@ export const DEFAULT_BATCH_SIZE = 4096;
 
 export class Batcher extends Transform {
   readonly #batchSize: number;
-  #rows: PreparedRow[] = [];
+  #rows: FeaturizedRow[] = [];
   #index = 0;
 
   constructor(options: BatcherOptions = {}) {
@@ -42,7 +44,7 @@ export class Batcher extends Transform {
     this.#batchSize = batchSize;
   }
 
-  override _transform(row: PreparedRow, _encoding: BufferEncoding, callback: TransformCallback): void {
+  override _transform(row: FeaturizedRow, _encoding: BufferEncoding, callback: TransformCallback): void {
     this.#rows.push(row);
     if (this.#rows.length >= this.#batchSize) this.push(this.#take());
     callback();
@@ -56,9 +58,6 @@ export class Batcher extends Transform {
   #take(): Batch {
     const rows = this.#rows;
     this.#rows = [];
-    const width = rows[0]?.features.length ?? 0;
-    const tensor = new Float32Array(rows.length * width);
-    rows.forEach((r, i) => tensor.set(r.features, i * width));
-    return { index: this.#index++, rows, tensor, width };
+    return { index: this.#index++, rows, inputs: concatRows(rows.map((r) => r.inputs)) };
   }
 }

@@ -8,13 +8,14 @@
  *   csv-parse. The first line that is not plain, and every byte after it, go to the full reader
  *   (lib/io/csv-source.ts), started where this one stopped, so quoted fields, quote errors and bad bytes are
  *   read as they always are.
- * - Features are written straight into the batch's tensor, and a row's `features` is a view of it.
+ * - A row's model inputs are written straight into the batch's tensors.
  * - A plain line travels on as its text (`PreparedRow.text`): the output writes it as it is and appends the new
  *   columns, instead of writing each value again (DESIGN.md's raw passthrough).
  */
 import { isAscii } from 'node:buffer';
 import { Transform, type TransformCallback } from 'node:stream';
 import { RowPreparer, type RowPreparerOptions } from '../core/row-preparer.js';
+import { sliceRows, type Tensor } from '../core/tensor.js';
 import { CsvRecordReader } from '../io/csv-source.js';
 import type { Batch, PreparedRow, SourceRecord } from '../types.js';
 
@@ -30,43 +31,25 @@ export interface CsvBatchReaderOptions extends RowPreparerOptions {
 }
 
 /**
- * A row whose features are a slice of its batch's tensor. A plain line keeps only its text, split again if its
- * values are asked for (a reject, kept columns): the values array it was read with dies young, not with the
- * batch.
+ * A row of a batch. A plain line keeps only its text, split again if its values are asked for (a reject, kept
+ * columns): the values array it was read with dies young, not with the batch.
  */
 class BatchRow implements PreparedRow {
   readonly line: number;
   readonly row: number;
   readonly text: string | undefined;
   #values: string[] | undefined;
-  readonly #tensor: Float32Array;
-  readonly #offset: number;
-  readonly #width: number;
 
-  constructor(
-    record: SourceRecord,
-    row: number,
-    text: string | undefined,
-    at: Float32Array,
-    offset: number,
-    width: number,
-  ) {
+  constructor(record: SourceRecord, row: number, text: string | undefined) {
     this.line = record.line;
     this.row = row;
     this.text = text;
     this.#values = text === undefined ? record.values : undefined;
-    this.#tensor = at;
-    this.#offset = offset;
-    this.#width = width;
   }
 
   get values(): string[] {
     this.#values ??= (this.text as string).split(',');
     return this.#values;
-  }
-
-  get features(): Float32Array {
-    return this.#tensor.subarray(this.#offset, this.#offset + this.#width);
   }
 }
 
@@ -74,8 +57,7 @@ export class CsvBatchReader extends Transform {
   /** Decides each row; its `counts`, `columns` and `busyMs` are the run's, as the Preprocessor's would be. */
   readonly rows: RowPreparer;
   readonly #batchSize: number;
-  readonly #width: number;
-  #tensor: Float32Array;
+  #tensors: Tensor[];
   #batch: BatchRow[] = [];
   #index = 0;
   /** Before the header line has been read, the bytes so far; after it, an unfinished line. */
@@ -97,8 +79,7 @@ export class CsvBatchReader extends Transform {
     });
     this.rows = new RowPreparer(options);
     this.#batchSize = options.batchSize;
-    this.#width = this.rows.width;
-    this.#tensor = new Float32Array(this.#batchSize * this.#width);
+    this.#tensors = options.plan.allocate(this.#batchSize);
   }
 
   override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
@@ -238,22 +219,20 @@ export class CsvBatchReader extends Transform {
     if (this.#failure !== undefined) throw this.#failure;
   }
 
-  /** Writes a row's features into the batch's tensor and adds it to the batch, unless it is passed over. */
+  /** Writes a row's inputs into the batch's tensors and adds it to the batch, unless it is passed over. */
   #prepared(record: SourceRecord, text: string | undefined): void {
-    const offset = this.#batch.length * this.#width;
-    const row = this.rows.prepare(record, this.#tensor, offset);
+    const row = this.rows.prepare(record, this.#tensors, this.#batch.length);
     if (row === undefined) return;
-    this.#batch.push(new BatchRow(record, row, text, this.#tensor, offset, this.#width));
+    this.#batch.push(new BatchRow(record, row, text));
     if (this.#batch.length === this.#batchSize) this.#emit();
   }
 
   #emit(): void {
     const rows = this.#batch;
-    const tensor =
-      rows.length === this.#batchSize ? this.#tensor : this.#tensor.slice(0, rows.length * this.#width);
+    const inputs = rows.length === this.#batchSize ? this.#tensors : sliceRows(this.#tensors, 0, rows.length);
     this.#batch = [];
-    this.#tensor = new Float32Array(this.#batchSize * this.#width);
-    this.push({ index: this.#index++, rows, tensor, width: this.#width } satisfies Batch);
+    this.#tensors = this.rows.plan.allocate(this.#batchSize);
+    this.push({ index: this.#index++, rows, inputs } satisfies Batch);
   }
 
   /** Starts the full reader on `rest`, the input from the first line that is not plain. */

@@ -12,12 +12,19 @@ import { BatchInferError, ErrorCodes, isBatchInferError } from '../errors.js';
 import { scoreBisecting } from '../core/bisect.js';
 import { integerOption, refuseUnknownKeys, signalOption } from '../core/options.js';
 import { isBadInputStatus } from '../core/retry.js';
+import { float32Data } from '../core/output-values.js';
+import { selectRows } from '../core/tensor.js';
 import type { BatchScorer } from '../adapters/types.js';
 import type { Batch, RejectedRow, ScoredBatch } from '../types.js';
 
 export interface ModelScorerOptions {
   /** The adapter that calls the model (HTTP codec + transport, or the in-process scorer). Required. */
   scorer: BatchScorer;
+  /**
+   * A classifier's probability output: each scored batch's `probabilities` are its values as float32.
+   * @default none (`probabilities` is empty)
+   */
+  probabilities?: string;
   /**
    * Requests in flight at most.
    * @default 2
@@ -49,15 +56,16 @@ function isRefusal(error: unknown): boolean {
   );
 }
 
-async function scoreBatch(scorer: BatchScorer, batch: Batch, signal: AbortSignal): Promise<Settled> {
+const NO_PROBABILITIES = new Float32Array(0);
+
+async function scoreBatch(
+  scorer: BatchScorer,
+  batch: Batch,
+  probabilities: string | undefined,
+  signal: AbortSignal,
+): Promise<Settled> {
   const n = batch.rows.length;
-  const result = await scoreBisecting(
-    (tensor, rows) => scorer.score(tensor, rows, signal),
-    batch.tensor,
-    n,
-    batch.width,
-    isRefusal,
-  );
+  const result = await scoreBisecting((inputs) => scorer.score(inputs, signal), batch.inputs, isRefusal);
   // Rows that pass the Preprocessor are rarely all bad at once; a server refusing every one of them alone is
   // refusing the request (a contract mismatch, say), and rejecting the whole input row by row would hide that.
   if (n > 1 && result.refused.length === n) {
@@ -78,15 +86,21 @@ async function scoreBatch(scorer: BatchScorer, batch: Batch, signal: AbortSignal
       ...(row.file === undefined ? {} : { file: row.file }),
     };
   });
-  if (refused.length === 0) return { ok: true, batch: { ...batch, probabilities: result.outputs }, refused };
+  const { outputs } = result;
+  const probs = probabilities === undefined ? undefined : outputs.find((t) => t.name === probabilities);
+  const scored = { outputs, probabilities: probs === undefined ? NO_PROBABILITIES : float32Data(probs) };
+  if (refused.length === 0) return { ok: true, batch: { ...batch, ...scored }, refused };
   const rows = result.kept.map((i) => batch.rows[i] as Batch['rows'][number]);
-  const tensor = new Float32Array(rows.length * batch.width);
-  rows.forEach((r, i) => tensor.set(r.features, i * batch.width));
-  return { ok: true, batch: { ...batch, rows, tensor, probabilities: result.outputs }, refused };
+  return {
+    ok: true,
+    batch: { index: batch.index, rows, inputs: selectRows(batch.inputs, result.kept), ...scored },
+    refused,
+  };
 }
 
 export class ModelScorer extends Transform {
   readonly #scorer: BatchScorer;
+  readonly #probabilities: string | undefined;
   readonly #onReject: (row: RejectedRow) => void;
   readonly #concurrency: number;
   readonly #limit: LimitFunction;
@@ -96,7 +110,13 @@ export class ModelScorer extends Transform {
   readonly counts = { batches: 0, rows: 0, rejected: 0 };
 
   constructor(options: ModelScorerOptions) {
-    refuseUnknownKeys('ModelScorer', options, ['scorer', 'concurrency', 'onReject', 'signal']);
+    refuseUnknownKeys('ModelScorer', options, [
+      'scorer',
+      'probabilities',
+      'concurrency',
+      'onReject',
+      'signal',
+    ]);
     const concurrency = integerOption('concurrency', options.concurrency, DEFAULT_CONCURRENCY, 1, 1024);
     const signal = signalOption('signal', options.signal);
     super({
@@ -106,6 +126,7 @@ export class ModelScorer extends Transform {
       ...(signal ? { signal } : {}),
     });
     this.#scorer = options.scorer;
+    this.#probabilities = options.probabilities;
     this.#onReject = options.onReject ?? (() => undefined);
     this.#concurrency = concurrency;
     this.#limit = pLimit(concurrency);
@@ -114,10 +135,12 @@ export class ModelScorer extends Transform {
   override _transform(batch: Batch, _encoding: BufferEncoding, callback: TransformCallback): void {
     const signal = this.#abort.signal;
     this.#inflight.push(
-      this.#limit(() => scoreBatch(this.#scorer, batch, signal)).catch((error: unknown): Settled => ({
-        ok: false,
-        error: error instanceof Error ? error : new Error(String(error)),
-      })),
+      this.#limit(() => scoreBatch(this.#scorer, batch, this.#probabilities, signal)).catch(
+        (error: unknown): Settled => ({
+          ok: false,
+          error: error instanceof Error ? error : new Error(String(error)),
+        }),
+      ),
     );
     if (this.#inflight.length < this.#concurrency) {
       callback();

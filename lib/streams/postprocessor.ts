@@ -1,7 +1,8 @@
 /**
  * Postprocessor: scored batches → output records (lib/core/output-format.ts): the input columns unchanged, then
- * `prediction`, then `probability_<label>` per class in the model's label order (DESIGN.md). The header record
- * comes first, once the input's columns are known.
+ * the output columns — for a classifier `prediction`, then `probability_<label>` per class in the model's label
+ * order, for other outputs a column per element (DESIGN.md). The header record comes first, once the input's
+ * columns are known.
  *
  * With `output: 'csv'` it writes the CSV itself, one Buffer per batch, instead of one array per row for
  * csv-stringify: the same bytes, without a stream chunk and an array per row (benchmarks/README.md, "Profiles").
@@ -9,14 +10,24 @@
 import { Transform, type TransformCallback } from 'node:stream';
 import { OutputFormat } from '../core/output-format.js';
 import { choiceOption, refuseUnknownKeys, signalOption } from '../core/options.js';
+import type { OutputPlan } from '../core/output-plan.js';
+import { BatchInferError, ErrorCodes } from '../errors.js';
 import type { ScoredBatch } from '../types.js';
 import { pushChunks } from './push-chunks.js';
 
 export { formatProbability } from '../core/output-format.js';
 
 export interface PostprocessorOptions {
-  /** The model's labels, in output order. Required. */
-  labels: readonly string[];
+  /**
+   * A classifier's labels, in output order, when its only output is `probabilities`; give `plan` otherwise.
+   * @example ["drizzle", "fog", "rain", "snow", "sun"]
+   */
+  labels?: readonly string[];
+  /**
+   * Which outputs become which columns: `planOutputs(contract)` (lib/core/output-plan.ts). One of `labels` and
+   * `plan` is required.
+   */
+  plan?: OutputPlan;
   /** Returns the input's column names (the Preprocessor's `columns`), or undefined while unknown. Required. */
   inputColumns: () => readonly string[] | undefined;
   /**
@@ -47,6 +58,7 @@ export class Postprocessor extends Transform {
   constructor(options: PostprocessorOptions) {
     refuseUnknownKeys('Postprocessor', options, [
       'labels',
+      'plan',
       'inputColumns',
       'keepColumns',
       'output',
@@ -62,13 +74,18 @@ export class Postprocessor extends Transform {
       ...(signal ? { signal } : {}),
     });
     this.#inputColumns = options.inputColumns;
-    this.#format = new OutputFormat(options.labels, options.keepColumns);
+    const plan = options.plan ?? options.labels;
+    if (plan === undefined)
+      throw new BatchInferError(ErrorCodes.INVALID_OPTION, 'Postprocessor needs `labels` or `plan`', {
+        context: { option: 'plan' },
+      });
+    this.#format = new OutputFormat(plan, options.keepColumns);
     this.#csv = csv;
   }
 
   /** The output header for the given input columns. */
-  static header(inputColumns: readonly string[], labels: readonly string[]): string[] {
-    return new OutputFormat(labels).header(inputColumns);
+  static header(inputColumns: readonly string[], plan: OutputPlan | readonly string[]): string[] {
+    return new OutputFormat(plan).header(inputColumns);
   }
 
   /** The input's columns the first time they are known, so that the header is written once; else undefined. */

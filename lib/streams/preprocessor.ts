@@ -1,18 +1,20 @@
 /**
- * Preprocessor: source records → prepared rows (features computed from the model's feature spec).
+ * Preprocessor: source records → prepared rows, each with its model inputs as one-row tensors (read from the
+ * columns as the model's input plan says, lib/core/input-plan.ts).
  * The first record is the header unless `columns` is given. A record that cannot be scored is not an error
  * of the run: it goes to `onReject` with its line and reason (STYLE.md §8). A header that lacks a column the
  * model needs is an error of the run (BI_ERR_MISSING_COLUMN).
  */
 import { Transform, type TransformCallback } from 'node:stream';
-import type { FeatureSpec } from '../core/features.js';
+import type { InputPlan } from '../core/input-plan.js';
 import { integerOption, refuseUnknownKeys, signalOption } from '../core/options.js';
 import { RowPreparer } from '../core/row-preparer.js';
-import type { PreparedRow, RejectedRow, SourceRecord } from '../types.js';
+import { copyTensors, type Tensor } from '../core/tensor.js';
+import type { FeaturizedRow, RejectedRow, SourceRecord } from '../types.js';
 
 export interface PreprocessorOptions {
-  /** The model's feature spec (`model.json` → `features`). Required. */
-  features: readonly FeatureSpec[];
+  /** How the model's inputs are read from the columns: `planInputs(contract)`. Required. */
+  plan: InputPlan;
   /**
    * Input column names. When omitted, the first record is taken as the header.
    * @default undefined
@@ -42,12 +44,12 @@ export interface PreprocessorOptions {
 
 export class Preprocessor extends Transform {
   readonly #rows: RowPreparer;
-  /** Where the preparer writes a row's features. */
-  readonly #features: Float32Array;
+  /** Where the preparer writes a row's inputs (one row). */
+  readonly #scratch: Tensor[];
 
   constructor(options: PreprocessorOptions) {
     refuseUnknownKeys('Preprocessor', options, [
-      'features',
+      'plan',
       'columns',
       'onReject',
       'onRaw',
@@ -63,13 +65,13 @@ export class Preprocessor extends Transform {
     });
     const onRaw = options.onRaw;
     this.#rows = new RowPreparer({
-      features: options.features,
+      plan: options.plan,
       onReject: options.onReject ?? (() => undefined),
       // The preparer reuses its array; a caller of this public option may keep each one.
       onRaw: onRaw === undefined ? undefined : (raw) => onRaw(raw.slice()),
       skipRows: integerOption('skipRows', options.skipRows, 0, 0),
     });
-    this.#features = new Float32Array(this.#rows.width);
+    this.#scratch = options.plan.allocate(1);
     if (options.columns !== undefined) this.#rows.setColumns(options.columns);
   }
 
@@ -91,7 +93,7 @@ export class Preprocessor extends Transform {
   override _transform(record: SourceRecord, _encoding: BufferEncoding, callback: TransformCallback): void {
     let row: number | undefined;
     try {
-      row = this.#rows.prepare(record, this.#features, 0);
+      row = this.#rows.prepare(record, this.#scratch, 0);
     } catch (err) {
       callback(err as Error);
       return;
@@ -101,11 +103,11 @@ export class Preprocessor extends Transform {
       return;
     }
     // A row of its own only for a row that goes on (not for the header, a skipped or a rejected row).
-    const features = this.#features.slice();
-    const prepared: PreparedRow =
+    const inputs = copyTensors(this.#scratch);
+    const prepared: FeaturizedRow =
       record.file === undefined
-        ? { line: record.line, values: record.values, features, row }
-        : { line: record.line, values: record.values, features, row, file: record.file };
+        ? { line: record.line, values: record.values, inputs, row }
+        : { line: record.line, values: record.values, inputs, row, file: record.file };
     callback(null, prepared);
   }
 }

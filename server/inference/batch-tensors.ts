@@ -1,11 +1,13 @@
 /**
  * Tensor plumbing of dynamic batching: which requests can share a run (same inputs, same sizes past dim 0),
- * concatenating their inputs along dim 0, and splitting the run's outputs back into one set per request.
+ * concatenating their inputs along dim 0 (lib/core/tensor.ts, for every datatype, strings included), and
+ * splitting the run's outputs back into one set per request.
  */
 import { BatchInferError, ErrorCodes } from '../../lib/errors.js';
-import type { Tensor, TensorData } from './types.js';
+import { concatRows, copyTensors, sliceRows } from '../../lib/core/tensor.js';
+import type { Tensor } from './types.js';
 
-type TypedArrayConstructor = new (length: number) => TensorData;
+export { copyTensors, rowsOf } from '../../lib/core/tensor.js';
 
 /** Requests with equal keys can be concatenated: same input names and datatypes, same dims after the first. */
 export function batchKey(inputs: readonly Tensor[]): string {
@@ -15,38 +17,10 @@ export function batchKey(inputs: readonly Tensor[]): string {
     .join('|');
 }
 
-/** Rows of a request: its inputs' first dim (they agree for a well-formed batched model). */
-export function rowsOf(inputs: readonly Tensor[]): number {
-  return inputs[0]?.shape[0] ?? 0;
-}
-
-function allocate(like: TensorData, length: number): TensorData {
-  return new (like.constructor as TypedArrayConstructor)(length);
-}
-
-/** A copy of `inputs` that owns its buffers, so they can be transferred without detaching the caller's. */
-export function copyTensors(inputs: readonly Tensor[]): Tensor[] {
-  return inputs.map((t) => ({ ...t, shape: [...t.shape], data: t.data.slice() }));
-}
-
 /** Concatenates the inputs of requests with one batch key along dim 0, in request order. */
 export function concatInputs(requests: readonly (readonly Tensor[])[]): Tensor[] {
-  const [first] = requests;
-  if (first === undefined) return [];
-  return first.map((head) => {
-    const parts = requests.map((inputs) => inputs.find((t) => t.name === head.name) as Tensor);
-    const data = allocate(
-      head.data,
-      parts.reduce((n, p) => n + p.data.length, 0),
-    );
-    let offset = 0;
-    for (const part of parts) {
-      (data as Float32Array).set(part.data as Float32Array, offset);
-      offset += part.data.length;
-    }
-    const rows = parts.reduce((n, p) => n + (p.shape[0] ?? 0), 0);
-    return { name: head.name, datatype: head.datatype, shape: [rows, ...head.shape.slice(1)], data };
-  });
+  // A single request's inputs are still copied: they move to the worker, and the caller keeps its own.
+  return requests.length === 1 ? copyTensors(requests[0] as Tensor[]) : concatRows(requests);
 }
 
 /**
@@ -68,14 +42,14 @@ export function splitOutputs(
         `Output ${output.name} has ${output.shape[0]} rows for a batch of ${total}`,
       );
     }
-    const rowSize = output.shape.slice(1).reduce((a, b) => a * b, 1);
     let start = 0;
     parts.set(
       output.name,
       rows.map((n) => {
-        const data = output.data.slice(start * rowSize, (start + n) * rowSize) as TensorData;
+        // A copy per request (not a view of the batch's buffer), so each answer owns only its own rows.
+        const [part] = sliceRows([output], start, n) as [Tensor];
         start += n;
-        return { name: output.name, datatype: output.datatype, shape: [n, ...output.shape.slice(1)], data };
+        return { ...part, data: part.data.slice() };
       }),
     );
   }

@@ -1,28 +1,11 @@
 /**
- * The inference interface every route uses. Tensors are plain typed arrays (transferable to worker threads),
- * never onnxruntime objects, so how a model is run — on this thread, in a worker pool, batched with other
- * requests — is the engine's business alone.
+ * The inference interface every route uses. Tensors are lib/core/tensor.ts's (typed arrays, transferable to
+ * worker threads, or strings for BYTES), never onnxruntime objects, so how a model is run — on this thread, in a
+ * worker pool, batched with other requests — is the engine's business alone.
  */
-import type { NumericDatatype } from '../../lib/core/datatypes.js';
+import type { Tensor } from '../../lib/core/tensor.js';
 
-export type TensorData =
-  | Float32Array
-  | Float64Array
-  | Int8Array
-  | Int16Array
-  | Int32Array
-  | BigInt64Array
-  | Uint8Array
-  | Uint16Array
-  | Uint32Array
-  | BigUint64Array;
-
-export interface Tensor {
-  name: string;
-  datatype: NumericDatatype;
-  shape: number[];
-  data: TensorData;
-}
+export type { Tensor, TensorData } from '../../lib/core/tensor.js';
 
 export interface InferOptions {
   /** Epoch milliseconds after which the request is no longer worth computing. */

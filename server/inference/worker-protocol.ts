@@ -43,6 +43,8 @@ export type WorkerReply =
 export function ownedBuffers(tensors: readonly Tensor[]): ArrayBuffer[] {
   const buffers = new Set<ArrayBuffer>();
   for (const { data } of tensors) {
+    // Strings (BYTES) are cloned; only typed arrays have a buffer to move.
+    if (Array.isArray(data)) continue;
     if (
       data.buffer instanceof ArrayBuffer &&
       data.byteOffset === 0 &&

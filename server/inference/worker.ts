@@ -7,8 +7,8 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import * as ort from 'onnxruntime-node';
 import { BatchInferError, ErrorCodes, isBatchInferError } from '../../lib/errors.js';
-import { datatypeInfo, datatypeOfOrt } from '../../lib/core/datatypes.js';
-import type { Tensor, TensorData } from './types.js';
+import { ortFeeds, outputTensors } from '../../lib/onnx/tensors.js';
+import type { Tensor } from './types.js';
 import {
   ownedBuffers,
   type SerializedError,
@@ -42,7 +42,7 @@ async function load(request: Extract<WorkerRequest, { type: 'load' }>): Promise<
     await session.release();
     throw new BatchInferError(
       ErrorCodes.MODEL_CONTRACT,
-      `model.json declares ${missing.join(', ')} that model.onnx lacks`,
+      `the contract names ${missing.join(', ')} that model.onnx lacks`,
     );
   }
   await sessions.get(request.key)?.release();
@@ -54,25 +54,14 @@ async function run(request: Extract<WorkerRequest, { type: 'run' }>): Promise<Te
   if (session === undefined) {
     throw new BatchInferError(ErrorCodes.INFERENCE, `Model ${request.key} is not loaded in this worker`);
   }
-  const feeds: Record<string, ort.Tensor> = {};
-  for (const input of request.inputs) {
-    const type = datatypeInfo(input.datatype).ort as ort.Tensor.Type;
-    feeds[input.name] = new ort.Tensor(type, input.data as Float32Array, input.shape);
-  }
+  const feeds = ortFeeds(request.inputs);
   let result: ort.InferenceSession.OnnxValueMapType;
   try {
     result = await session.run(feeds, request.outputNames);
   } catch (cause) {
     throw new BatchInferError(ErrorCodes.INFERENCE, 'onnxruntime failed to run the model', { cause });
   }
-  return request.outputNames.map((name) => {
-    const tensor = result[name] as ort.Tensor;
-    const datatype = datatypeOfOrt(tensor.type);
-    if (datatype === undefined) {
-      throw new BatchInferError(ErrorCodes.INFERENCE, `Output ${name} has unsupported type ${tensor.type}`);
-    }
-    return { name, datatype, shape: [...tensor.dims], data: tensor.data as TensorData };
-  });
+  return outputTensors(result, request.outputNames);
 }
 
 function serialize(err: unknown): SerializedError {

@@ -1,15 +1,14 @@
 /**
  * `text/csv` bodies of SageMaker `/invocations`: rows of raw input columns (DESIGN.md contracts). A first line
  * naming any of the model's columns is a header, and columns are then found by name (others are ignored);
- * without one, every row holds exactly the columns of model.json's feature spec, in first-use order
- * (`requiredColumns`). Parsed with the batch pipeline's own CSV reader, so quoting, BOM and CRLF behave the same.
+ * without one, every row holds exactly the columns the model's input plan reads, in first-use order
+ * (lib/core/input-plan.ts). Parsed with the batch pipeline's own CSV reader, so quoting, BOM and CRLF behave the same.
  */
 import { BatchInferError, ErrorCodes, show } from '../../lib/errors.js';
-import { requiredColumns } from '../../lib/core/features.js';
-import type { ModelContract } from '../../lib/core/model-contract.js';
+import type { InputPlan } from '../../lib/core/input-plan.js';
 import { createCsvParser } from '../../lib/io/csv-source.js';
 import type { SourceRecord } from '../../lib/types.js';
-import { badInstance, recordFeatures, type RawRecord } from '../records.js';
+import { badInstance, type Instance } from '../records.js';
 
 async function readRecords(body: Buffer): Promise<SourceRecord[]> {
   const parser = createCsvParser();
@@ -29,9 +28,9 @@ async function readRecords(body: Buffer): Promise<SourceRecord[]> {
   return records;
 }
 
-export async function csvRows(body: Buffer, contract: ModelContract): Promise<Float32Array[]> {
+export async function csvRows(body: Buffer, plan: InputPlan): Promise<Instance[]> {
   const records = await readRecords(body);
-  const required = requiredColumns(contract.features);
+  const required = plan.columns;
   const first = records[0];
   const hasHeader = first !== undefined && first.values.some((v) => required.includes(v.trim()));
   const columns = hasHeader ? first.values.map((v) => v.trim()) : required;
@@ -56,8 +55,6 @@ export async function csvRows(body: Buffer, contract: ModelContract): Promise<Fl
           : `has ${row.values.length} values, expected ${columns.length} (${columns.join(',')}) or a header line`,
       );
     }
-    const record: RawRecord = {};
-    columns.forEach((column, j) => (record[column] = row.values[j]));
-    return recordFeatures(contract, record, where);
+    return { where, values: required.map((c) => row.values[columns.indexOf(c)]) };
   });
 }

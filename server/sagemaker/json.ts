@@ -4,13 +4,13 @@
  * Transform sends with `SplitType=Line`. Instances are raw records or feature arrays (records.ts).
  */
 import { BatchInferError, ErrorCodes } from '../../lib/errors.js';
-import type { ModelContract } from '../../lib/core/model-contract.js';
+import type { InputPlan } from '../../lib/core/input-plan.js';
 import { parseJson } from '../http/body.js';
-import { instanceFeatures, instanceRows } from '../records.js';
+import { jsonInstance, jsonInstances, type Instance } from '../records.js';
 
-export function jsonRows(body: Buffer, contract: ModelContract): Float32Array[] {
+export function jsonRows(body: Buffer, plan: InputPlan): Instance[] {
   const value = parseJson(body);
-  if (Array.isArray(value)) return instanceRows(contract, value);
+  if (Array.isArray(value)) return jsonInstances(plan, value);
   const instances = (value as { instances?: unknown } | null)?.instances;
   if (!Array.isArray(instances)) {
     throw new BatchInferError(
@@ -18,11 +18,11 @@ export function jsonRows(body: Buffer, contract: ModelContract): Float32Array[] 
       'A JSON body must be {"instances": [...]} or a list of instances',
     );
   }
-  return instanceRows(contract, instances);
+  return jsonInstances(plan, instances);
 }
 
-export function jsonLinesRows(body: Buffer, contract: ModelContract): Float32Array[] {
-  const rows: Float32Array[] = [];
+export function jsonLinesRows(body: Buffer, plan: InputPlan): Instance[] {
+  const rows: Instance[] = [];
   body
     .toString('utf8')
     .split('\n')
@@ -37,7 +37,7 @@ export function jsonLinesRows(body: Buffer, contract: ModelContract): Float32Arr
           `Line ${i + 1}: not valid JSON: ${(err as Error).message}`,
         );
       }
-      rows.push(instanceFeatures(contract, instance, `Line ${i + 1}`));
+      rows.push(jsonInstance(plan, instance, `Line ${i + 1}`));
     });
   return rows;
 }

@@ -6,15 +6,16 @@
  * (label, then the probabilities in label order) so Batch Transform's `AssembleWith=Line` keeps rows aligned.
  */
 import Router from '@koa/router';
-import type { ModelContract } from '../../lib/core/model-contract.js';
+import type { InputPlan } from '../../lib/core/input-plan.js';
+import type { Instance } from '../records.js';
 import type { ServerContext } from '../context.js';
 import { HttpError } from '../http/http-error.js';
 import type { ResolvedServerOptions } from '../options.js';
-import { predict, predictionCsv, predictionObjects } from '../predict.js';
+import { predict, predictionCsv, predictionJson, predictionsBody } from '../predict.js';
 import { csvRows } from './csv.js';
 import { jsonLinesRows, jsonRows } from './json.js';
 
-type Parse = (body: Buffer, contract: ModelContract) => Float32Array[] | Promise<Float32Array[]>;
+type Parse = (body: Buffer, plan: InputPlan) => Instance[] | Promise<Instance[]>;
 
 const PARSERS: Readonly<Record<string, Parse>> = {
   'text/csv': csvRows,
@@ -67,11 +68,12 @@ export function sagemakerRouter(server: ServerContext): Router {
       ctx.body = predictionCsv(scores);
     } else if (answer === 'application/jsonlines') {
       ctx.type = 'application/jsonlines';
-      ctx.body = predictionObjects(scores)
-        .map((p) => JSON.stringify(p) + '\n')
+      ctx.body = predictionJson(scores)
+        .map((p) => p + '\n')
         .join('');
     } else {
-      ctx.body = { predictions: predictionObjects(scores) };
+      ctx.type = 'application/json';
+      ctx.body = predictionsBody(scores);
     }
   });
   return router;

@@ -3,12 +3,15 @@
  * shared/research/serving.md §1.5). A body is a JSON header of `Inference-Header-Content-Length` bytes followed
  * by the tensors' raw bytes, in the order the tensors appear in the JSON, each `parameters.binary_data_size`
  * long: little-endian, row-major, no padding, BOOL as one byte 0/1. A header length of 0 is the "raw binary
- * request": the whole body is the single input's data.
+ * request": the whole body is the single input's data. BYTES elements are each a 4-byte little-endian length and
+ * that many bytes (UTF-8 text here), one after the other, as Triton writes them.
  */
-import { endianness } from 'node:os';
 import { BatchInferError, ErrorCodes, show } from '../../lib/errors.js';
-import { datatypeInfo, type NumericDatatype } from '../../lib/core/datatypes.js';
-import type { Tensor, TensorData } from '../inference/types.js';
+import type { Datatype } from '../../lib/core/model-contract.js';
+import type { TensorData } from '../../lib/core/tensor.js';
+import { decodeTensorBytes as decode } from '../../lib/core/tensor-bytes.js';
+
+export { binarySize, encodeTensorBytes } from '../../lib/core/tensor-bytes.js';
 
 /** Request and response header giving the length of the JSON part of a binary body. */
 export const INFERENCE_HEADER = 'Inference-Header-Content-Length';
@@ -19,8 +22,6 @@ export type SplitBody =
   | { kind: 'raw'; binary: Buffer };
 
 const EMPTY = Buffer.alloc(0);
-// Every platform Node runs on today is little-endian; the swap keeps the wire format right on one that is not.
-const NATIVE_LE = endianness() === 'LE';
 
 function bad(message: string): never {
   throw new BatchInferError(ErrorCodes.BAD_REQUEST, message);
@@ -38,40 +39,12 @@ export function splitBody(body: Buffer, headerLength: string | undefined): Split
   return { kind: 'json', json: body.subarray(0, length), binary: body.subarray(length) };
 }
 
-/** Byte size of `count` elements of `datatype` on the wire. */
-export function binarySize(datatype: NumericDatatype, count: number): number {
-  return datatypeInfo(datatype).bytes * count;
-}
-
-function swapBytes(bytes: Uint8Array, width: number): void {
-  if (width === 1) return;
-  for (let i = 0; i < bytes.length; i += width) bytes.subarray(i, i + width).reverse();
-}
-
-/**
- * Decodes one tensor's wire bytes into a typed array. The caller has checked the size; the bytes are copied,
- * because a slice of the request body is rarely aligned to the element size.
- */
-export function decodeTensorBytes(name: string, datatype: NumericDatatype, bytes: Uint8Array): TensorData {
-  const info = datatypeInfo(datatype);
-  const typed = info.create(bytes.length / info.bytes) as TensorData;
-  const view = new Uint8Array(typed.buffer, typed.byteOffset, typed.byteLength);
-  view.set(bytes);
-  if (!NATIVE_LE) swapBytes(view, info.bytes);
-  if (datatype === 'BOOL') {
-    const bools = typed as Uint8Array;
-    const i = bools.findIndex((v) => v > 1);
-    if (i >= 0) bad(`Input ${show(name)}: BOOL element ${i} is the byte ${bools[i]}, expected 0 or 1`);
-  }
-  return typed;
-}
-
-/** A tensor's data as wire bytes. */
-export function encodeTensorBytes(tensor: Tensor): Buffer {
-  const { data } = tensor;
-  const bytes = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
-  if (NATIVE_LE) return bytes;
-  const copy = Buffer.from(bytes);
-  swapBytes(copy, datatypeInfo(tensor.datatype).bytes);
-  return copy;
+/** A request input's wire bytes as its data; a malformed one is a 400. */
+export function decodeTensorBytes(
+  name: string,
+  datatype: Datatype,
+  bytes: Uint8Array,
+  count: number,
+): TensorData {
+  return decode(datatype, bytes, count, (message) => bad(`Input ${show(name)}: ${message}`));
 }

@@ -7,15 +7,11 @@
  * The result is plain typed arrays, ready for any inference engine.
  */
 import { BatchInferError, ErrorCodes, show } from '../../lib/errors.js';
-import {
-  datatypeInfo,
-  elementCount,
-  isNumericDatatype,
-  type NumericDatatype,
-} from '../../lib/core/datatypes.js';
-import type { ModelContract, TensorSpec } from '../../lib/core/model-contract.js';
+import { datatypeInfo, elementCount, isDatatype, type NumericDatatype } from '../../lib/core/datatypes.js';
+import { toHalfBits } from '../../lib/core/fp16.js';
+import type { Datatype, ModelContract, TensorSpec } from '../../lib/core/model-contract.js';
 import type { Tensor, TensorData } from '../inference/types.js';
-import { binarySize, decodeTensorBytes, INFERENCE_HEADER } from './binary.js';
+import { decodeTensorBytes, INFERENCE_HEADER } from './binary.js';
 
 export interface ParsedInferRequest {
   id?: string;
@@ -83,12 +79,18 @@ const INTEGER_RANGES: Partial<Record<NumericDatatype, readonly [number, number]>
 
 /**
  * Which JSON values a datatype takes: a value it cannot hold is refused rather than wrapped (300 as INT8),
- * truncated (1.5 as INT32) or overflowed (1e39 as FP32 is Infinity, and the model would answer NaN).
+ * truncated (1.5 as INT32) or overflowed (1e39 as FP32 is Infinity, and the model would answer NaN). A float
+ * may be `null`, which is NaN: JSON has no NaN, JSON.stringify writes it as null, and models exported from
+ * scikit-learn pipelines take NaN for a missing value.
  */
-function elementCheck(datatype: NumericDatatype): (v: unknown) => boolean {
+function elementCheck(datatype: Datatype): (v: unknown) => boolean {
+  if (datatype === 'BYTES') return (v) => typeof v === 'string';
   if (datatype === 'BOOL') return (v) => typeof v === 'boolean';
-  if (datatype === 'FP64') return (v) => typeof v === 'number' && Number.isFinite(v);
-  if (datatype === 'FP32') return (v) => typeof v === 'number' && Number.isFinite(Math.fround(v));
+  if (datatype === 'FP16')
+    return (v) => v === null || (typeof v === 'number' && (toHalfBits(v) & 0x7c00) !== 0x7c00);
+  if (datatype === 'FP64') return (v) => v === null || (typeof v === 'number' && Number.isFinite(v));
+  if (datatype === 'FP32')
+    return (v) => v === null || (typeof v === 'number' && Number.isFinite(Math.fround(v)));
   const [low, end] = INTEGER_RANGES[datatype] ?? [0, 0];
   return (v) => typeof v === 'number' && Number.isInteger(v) && v >= low && v < end;
 }
@@ -111,19 +113,26 @@ function flatData(name: string, data: readonly unknown[], rank: number): readonl
   return flat;
 }
 
-function jsonTensorData(name: string, datatype: NumericDatatype, dims: number[], data: unknown): TensorData {
+function jsonTensorData(name: string, datatype: Datatype, dims: number[], data: unknown): TensorData {
   if (!Array.isArray(data)) bad(`Input ${show(name)}: \`data\` must be an array`);
   const flat = flatData(name, data as unknown[], dims.length);
   const count = elementCount(dims);
   if (flat.length !== count)
     bad(`Input ${show(name)}: shape ${show(dims)} needs ${count} values, got ${flat.length}`);
-  const info = datatypeInfo(datatype);
   const valid = elementCheck(datatype);
+  const invalid = (i: number): never =>
+    bad(`Input ${show(name)}: element ${i} is ${show(flat[i])}, not a valid ${datatype} value`);
+  if (datatype === 'BYTES') {
+    for (let i = 0; i < count; i++) if (!valid(flat[i])) invalid(i);
+    return flat.slice(0, count) as string[];
+  }
+  const info = datatypeInfo(datatype);
   const typed = info.create(count);
   for (let i = 0; i < count; i++) {
     const v = flat[i];
-    if (!valid(v)) bad(`Input ${show(name)}: element ${i} is ${show(v)}, not a valid ${datatype} value`);
-    typed[i] = info.bigint ? BigInt(v as number) : Number(v);
+    if (!valid(v)) invalid(i);
+    const n = v === null ? Number.NaN : (v as number);
+    typed[i] = info.bigint ? BigInt(n) : datatype === 'FP16' ? toHalfBits(n) : n;
   }
   return typed as TensorData;
 }
@@ -133,7 +142,7 @@ function toTensor(spec: TensorSpec, input: Record<string, unknown>, blob: Buffer
   if (input.datatype !== datatype) {
     bad(`Input ${show(spec.name)}: datatype ${show(input.datatype)} does not match the model's ${datatype}`);
   }
-  if (!isNumericDatatype(datatype)) bad(`Input ${show(spec.name)}: datatype ${datatype} is not supported`);
+  if (!isDatatype(datatype)) bad(`Input ${show(spec.name)}: datatype ${show(datatype)} is not supported`);
   const dims = checkShape(spec, input.shape);
   if (blob === undefined)
     return {
@@ -144,13 +153,13 @@ function toTensor(spec: TensorSpec, input: Record<string, unknown>, blob: Buffer
     };
   if (input.data !== undefined)
     bad(`Input ${show(spec.name)}: give \`data\` or \`parameters.binary_data_size\`, not both`);
-  const expected = binarySize(datatype, elementCount(dims));
-  if (blob.length !== expected) {
-    bad(
-      `Input ${show(spec.name)}: has ${blob.length} bytes of binary data, but shape ${show(dims)} of ${datatype} needs ${expected}`,
-    );
-  }
-  return { name: spec.name, datatype, shape: dims, data: decodeTensorBytes(spec.name, datatype, blob) };
+  const count = elementCount(dims);
+  return {
+    name: spec.name,
+    datatype,
+    shape: dims,
+    data: decodeTensorBytes(spec.name, datatype, blob, count),
+  };
 }
 
 /**

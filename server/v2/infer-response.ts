@@ -6,7 +6,7 @@
  * The JSON comes out as text, with the content type set here, so that Koa neither serializes an object nor
  * looks the type up per request: on the online path every microsecond of the main thread is a request/s.
  */
-import { float32Json } from '../../lib/core/probability-text.js';
+import { tensorDataJson } from '../../lib/core/tensor-json.js';
 import type { Tensor } from '../inference/types.js';
 import type { ServedModel } from '../served-model.js';
 import { encodeTensorBytes } from './binary.js';
@@ -19,19 +19,6 @@ export type InferResponse =
 const JSON_TYPE = 'application/json; charset=utf-8';
 const BINARY_TYPE = 'application/octet-stream';
 
-/**
- * A tensor's values as a JSON array, as JSON.stringify would write them (non-finite numbers as null), except
- * that FP32 values are written with the 9 significant digits that give back the same float32 (float32Json).
- */
-function jsonData(output: Tensor): string {
-  const { data } = output;
-  if (output.datatype === 'BOOL') return JSON.stringify(Array.from(data as Uint8Array, (v) => v !== 0));
-  if (data instanceof Float32Array) return float32Json(data);
-  if (data instanceof BigInt64Array || data instanceof BigUint64Array)
-    return JSON.stringify(Array.from(data, Number));
-  return JSON.stringify(Array.from(data as Float64Array));
-}
-
 export function inferResponse(
   model: ServedModel,
   request: ParsedInferRequest,
@@ -43,7 +30,7 @@ export function inferResponse(
   },"outputs":[`;
   const parts = outputs.map((o, i) => {
     const meta = `{"name":${JSON.stringify(o.name)},"datatype":"${o.datatype}","shape":${JSON.stringify(o.shape)}`;
-    if (request.binaryOutputs[i] !== true) return `${meta},"data":${jsonData(o)}}`;
+    if (request.binaryOutputs[i] !== true) return `${meta},"data":${tensorDataJson(o.datatype, o.data)}}`;
     const blob = encodeTensorBytes(o);
     blobs.push(blob);
     return `${meta},"parameters":{"binary_data_size":${blob.length}}}`;

@@ -9,11 +9,11 @@
 import Router from '@koa/router';
 import type { Context, Next } from 'koa';
 import { BatchInferError, ErrorCodes } from '../../lib/errors.js';
-import type { ModelContract } from '../../lib/core/model-contract.js';
+import type { InputPlan } from '../../lib/core/input-plan.js';
 import type { ServerContext } from '../context.js';
 import { parseJson } from '../http/body.js';
-import { predict, predictionObjects } from '../predict.js';
-import { instanceRows } from '../records.js';
+import { predict, predictionsBody } from '../predict.js';
+import { jsonInstances, type Instance } from '../records.js';
 
 function isObject(x: unknown): x is Record<string, unknown> {
   return typeof x === 'object' && x !== null && !Array.isArray(x);
@@ -32,7 +32,7 @@ function routeLabel(route: string) {
   };
 }
 
-function vertexRows(body: Buffer, contract: ModelContract): Float32Array[] {
+function vertexRows(body: Buffer, plan: InputPlan): Instance[] {
   const request = parseJson(body);
   if (!isObject(request) || !Array.isArray(request.instances)) {
     throw new BatchInferError(
@@ -42,7 +42,7 @@ function vertexRows(body: Buffer, contract: ModelContract): Float32Array[] {
   }
   if (request.parameters !== undefined && !isObject(request.parameters))
     throw new BatchInferError(ErrorCodes.BAD_REQUEST, '`parameters` must be an object');
-  return instanceRows(contract, request.instances);
+  return jsonInstances(plan, request.instances);
 }
 
 export function vertexRouter(server: ServerContext): Router {
@@ -55,7 +55,8 @@ export function vertexRouter(server: ServerContext): Router {
   });
   router.post(literalPattern(vertexPredictRoute), routeLabel(vertexPredictRoute), async (ctx) => {
     const scores = await predict(server, ctx, vertexRows);
-    ctx.body = { predictions: predictionObjects(scores) };
+    ctx.type = 'application/json';
+    ctx.body = predictionsBody(scores);
   });
   return router;
 }

@@ -1,0 +1,30 @@
+/**
+ * The text of one output tensor element in an output CSV: FP32 as {@link formatProbability} writes it (the
+ * shortest text that reads back the same float32), other numbers as JavaScript prints them, FP16 by its value,
+ * 64-bit integers with every digit, BOOL as `true`/`false`, BYTES as the string itself (quoted by the caller
+ * where CSV needs it).
+ */
+import { fromHalfBits } from './fp16.js';
+import { formatProbability } from './probability-text.js';
+import type { Tensor } from './tensor.js';
+
+/** Element `i` of a tensor as text. */
+export function elementText(tensor: Tensor, i: number): string {
+  const { data } = tensor;
+  if (Array.isArray(data)) return data[i] as string;
+  const v = data[i] as number | bigint;
+  if (typeof v === 'bigint') return String(v);
+  if (data instanceof Float32Array) return formatProbability(v);
+  if (tensor.datatype === 'BOOL') return v === 0 ? 'false' : 'true';
+  if (tensor.datatype === 'FP16') return String(fromHalfBits(v));
+  return String(v);
+}
+
+/** A tensor's data as float32 (a classifier's probabilities); the data itself when it is float32 already. */
+export function float32Data(tensor: Tensor): Float32Array {
+  const { data } = tensor;
+  if (data instanceof Float32Array) return data;
+  if (Array.isArray(data)) return Float32Array.from(data, Number);
+  if (tensor.datatype === 'FP16') return Float32Array.from(data as Uint16Array, fromHalfBits);
+  return Float32Array.from(data as ArrayLike<number>, Number);
+}
