@@ -70,6 +70,19 @@ export const runCommand: Command = {
       description: 'Input columns to keep in the output, in this order.',
       default: 'all',
     },
+    features: {
+      type: 'string',
+      value: '<a,b,…>',
+      description:
+        "The K columns, in order, that feed a model's one [N, K] input when its model.json has no feature spec.",
+      default: 'the feature spec, or the column named after each input',
+    },
+    outputs: {
+      type: 'string',
+      value: '<a,b,…>',
+      description: 'Output tensors to ask for and write, in this order.',
+      default: 'all',
+    },
     ...MODEL_FLAGS,
     'shadow-version': {
       type: 'string',
@@ -208,16 +221,20 @@ export const runCommand: Command = {
     const ratio = ratioText === undefined ? undefined : Number(ratioText);
     if (ratio !== undefined && !(ratio >= 0 && ratio <= 1))
       throw usageError(`--max-reject-ratio must be a number from 0 to 1, got "${ratioText}"`);
-    const columnsText = str(values, 'columns');
-    const columns = columnsText?.split(',').map((c) => c.trim());
-    if (columns !== undefined && columns.some((c) => c === ''))
-      throw usageError(
-        `--columns must be a comma-separated list of column names, got "${columnsText ?? ''}"`,
-      );
+    const names = (flag: string, what: string): string[] | undefined => {
+      const text = str(values, flag);
+      const list = text?.split(',').map((c) => c.trim());
+      if (list !== undefined && list.some((c) => c === ''))
+        throw usageError(`--${flag} must be a comma-separated list of ${what} names, got "${text ?? ''}"`);
+      return list;
+    };
+    const columns = names('columns', 'column');
     const progress = progressSink(io.stderr, io.logger, duration(values, 'progress-interval') ?? 10_000);
     const optional = {
       inputFormat,
       columns,
+      features: names('features', 'column'),
+      outputs: names('outputs', 'output'),
       url: str(values, 'url'),
       model: str(values, 'model'),
       modelVersion: int(values, 'model-version', 1),

@@ -7,7 +7,7 @@
  * - the `features` option (`--features a,b,c`), or a feature spec without transforms, feeds one `[N, K]` input
  *   of any datatype from K columns, each cell parsed for that datatype (lib/core/cells.ts);
  * - otherwise every input of shape `[N, 1]` or `[N]` reads the column of its own name, as skl2onnx and tf2onnx
- *   name them.
+ *   name them, and an `[N, K]` input the columns `<input>_0` … `<input>_<K-1>`.
  *
  * A plan writes one row at a time into a batch's tensors, at the row's position, and hands the row's raw values
  * (in `monitored` order) to data-quality and drift profiles.
@@ -188,26 +188,33 @@ export function planInputs(contract: ModelContract, features?: readonly string[]
       contract.features.map((f) => f.column),
     );
   }
-  const wide = contract.inputs.filter(
-    (i) => !(i.shape.length === 1 || (i.shape.length === 2 && i.shape[1] === 1)),
+  // Each input reads the column of its name, or `<name>_<j>` for element j of an `[N, K]` input (the way output
+  // columns are named), so several inputs of any width map onto a flat table.
+  const bad = contract.inputs.find(
+    (i) => i.shape.length > 2 || (i.shape.length === 2 && (i.shape[1] ?? -1) < 1),
   );
-  if (wide.length > 0) {
-    const first = wide[0] as TensorSpec;
-    const k = first.shape[first.shape.length - 1];
+  if (bad !== undefined)
     fail(
       contract,
-      single !== undefined && first.shape.length === 2
-        ? `input ${show(first.name)} of shape ${show(first.shape)} takes ${k === -1 ? 'several' : k} columns per row: name them in order with \`--features a,b,…\` (option \`features\`) or in model.json's \`features\``
-        : `input ${show(first.name)} of shape ${show(first.shape)} cannot be read from CSV columns (only [-1, 1] or [-1] inputs, one column each, or one [-1, K] input with \`--features\`)`,
+      single !== undefined && bad.shape.length === 2
+        ? `input ${show(bad.name)} of shape ${show(bad.shape)} takes a variable number of columns per row: name them in order with \`--features a,b,…\` (option \`features\`) or in model.json's \`features\``
+        : `input ${show(bad.name)} of shape ${show(bad.shape)} cannot be read from CSV columns (only [-1, K] or [-1] inputs)`,
     );
-  }
+  const widthOf = (i: TensorSpec): number => (i.shape.length === 1 ? 1 : (i.shape[1] as number));
   const inputs = contract.inputs.map((i) => ({
     ...i,
-    shape: i.shape.length === 1 ? [i.shape[0] ?? -1] : [i.shape[0] ?? -1, 1],
+    shape: i.shape.length === 1 ? [i.shape[0] ?? -1] : [i.shape[0] ?? -1, widthOf(i)],
   }));
   return cellPlan(
     inputs,
-    inputs.map((i, input) => ({ input, element: 0, column: i.name })),
+    inputs.flatMap((i, input) => {
+      const k = widthOf(i);
+      return Array.from({ length: k }, (_, element) => ({
+        input,
+        element,
+        column: i.shape.length === 2 && k > 1 ? `${i.name}_${element}` : i.name,
+      }));
+    }),
     fixedBatch,
   );
 }
