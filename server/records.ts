@@ -31,22 +31,35 @@ export function inputPlanOf(contract: ModelContract): InputPlan {
   return plan;
 }
 
-/** A JSON value as cell text: numbers as JavaScript prints them (which the strict decimal parser accepts). */
+/**
+ * A JSON value as cell text: numbers as JavaScript prints them (which the strict decimal parser accepts), null
+ * as an empty cell (NaN for a float input), an absent key as a missing value.
+ */
 function cellText(value: unknown, where: string, column: string): string | undefined {
   if (typeof value === 'string') return value;
   if (typeof value === 'number' || typeof value === 'boolean') return String(value);
-  if (value === undefined || value === null) return undefined;
+  if (value === null) return '';
+  if (value === undefined) return undefined;
   return badInstance(
     where,
     `column ${JSON.stringify(column)}: expected a number, a string or a boolean, got ${show(value)}`,
   );
 }
 
+/** A record whose array values (an `[N, K]` input's row, `"x": [1, 2]`) are its `x_0`, `x_1` columns too. */
+function flatRecord(record: Record<string, unknown>): Record<string, unknown> {
+  if (!Object.values(record).some(Array.isArray)) return record;
+  const flat: Record<string, unknown> = { ...record };
+  for (const [key, value] of Object.entries(record))
+    if (Array.isArray(value)) value.forEach((v, j) => (flat[`${key}_${j}`] ??= v));
+  return flat;
+}
+
 /** One JSON instance: a raw record (object) or an array of the only input's row. */
 export function jsonInstance(plan: InputPlan, instance: unknown, where: string): Instance {
   if (Array.isArray(instance)) return { where, array: instance };
   if (typeof instance === 'object' && instance !== null) {
-    const record = instance as Record<string, unknown>;
+    const record = flatRecord(instance as Record<string, unknown>);
     return {
       where,
       values: plan.columns.map((c) => cellText(Object.hasOwn(record, c) ? record[c] : undefined, where, c)),

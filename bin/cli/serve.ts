@@ -12,7 +12,7 @@ export const serveCommand: Command = {
     models: {
       type: 'string',
       value: '<dir>',
-      description: 'Model repository: <dir>/<model>/<version>/model.onnx + model.json.',
+      description: 'Model repository: <dir>/<model>/<version>/model.onnx (+ an optional model.json).',
       default: 'the bundled models',
     },
     port: {

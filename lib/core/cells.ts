@@ -2,7 +2,8 @@
  * One CSV cell → one tensor element, parsed for the input's datatype (DESIGN.md, "Column → input mapping"):
  *
  * - floats (FP16, FP32, FP64): a decimal literal; an empty cell (or `NaN`) is NaN, which skl2onnx pipelines
- *   impute; anything else, or a value the type cannot hold, is refused;
+ *   impute; anything else, a value the type cannot hold or a missing cell (a record without the column) is
+ *   refused;
  * - integers: an integral decimal within the type's range (`3`, `-2`, `3.0`); an empty cell is refused;
  * - BOOL: `true`/`false`/`1`/`0`, any case; an empty cell is refused;
  * - BYTES: the text as it is.
@@ -40,6 +41,7 @@ const RANGES: Record<string, readonly [bigint, bigint]> = {
 function floatValue(text: string | undefined): number | string {
   const value = decimalValue(text);
   if (!Number.isNaN(value)) return value;
+  if (text === undefined) return 'missing value';
   const trimmed = (text ?? '').trim();
   if (trimmed === '' || trimmed.toLowerCase() === 'nan') return Number.NaN;
   const parsed = parseDecimal(text);
