@@ -126,11 +126,13 @@ export function compressionMiddleware(threshold = 1024) {
     await next();
     const body: unknown = ctx.body;
     if (body === null || body === undefined || ctx.method === 'HEAD' || ctx.status === 204) return;
-    ctx.vary('Accept-Encoding');
-    if (ctx.request.headers['accept-encoding'] === undefined || body instanceof Stream) return;
-    const cacheControl: unknown = ctx.response.get('Cache-Control');
+    // Koa's ctx.vary parses the header it appends to; most answers have none yet.
+    if (ctx.res.hasHeader('vary')) ctx.vary('Accept-Encoding');
+    else ctx.res.setHeader('Vary', 'Accept-Encoding');
+    if (ctx.req.headers['accept-encoding'] === undefined || body instanceof Stream) return;
+    const cacheControl = ctx.res.getHeader('cache-control');
     if (
-      ctx.response.headers['content-encoding'] !== undefined ||
+      ctx.res.hasHeader('content-encoding') ||
       (typeof cacheControl === 'string' && /\bno-transform\b/i.test(cacheControl))
     )
       return;
