@@ -7,12 +7,25 @@ import { createPipeline, readModelVersion, BUNDLED_MODELS_DIR } from '../../lib/
 import { sagemakerCodec } from '../../lib/adapters/sagemaker.js';
 import { v2BinaryCodec } from '../../lib/adapters/v2-binary.js';
 import { vertexCodec } from '../../lib/adapters/vertex.js';
+import type { Tensor } from '../../lib/core/tensor.js';
 import { mockProbabilities } from '../../testing/index.js';
 import { tempDir, WEATHER_CSV } from '../helpers.js';
 
 const { contract } = await readModelVersion(BUNDLED_MODELS_DIR, 'weather');
 const K = contract.labels.length;
+const OUTPUTS = ['probabilities'];
 const tensor = Float32Array.from([0.5, -1.25, 3, 0.1, 2, -0.3, 1, 2, 3, 4, 5, 6]);
+/** Two rows of weather's input. */
+const inputs: Tensor[] = [{ name: 'features', datatype: 'FP32', shape: [2, 6], data: tensor }];
+
+/** The only output of a decoded answer, which must be weather's probabilities for `rows` rows. */
+function probabilitiesOf(outputs: Tensor[], rows: number): number[] {
+  if (outputs.length !== 1) throw new Error(`expected one output, got ${outputs.length}`);
+  const [out] = outputs as [Tensor];
+  if (out.name !== 'probabilities' || out.datatype !== 'FP32' || String(out.shape) !== String([rows, K]))
+    throw new Error(`unexpected output ${out.name} ${out.datatype} [${String(out.shape)}]`);
+  return Array.from(out.data as Float32Array);
+}
 
 function binaryBody(header: object, floats: number[]): { headers: Record<string, string>; body: Buffer } {
   const json = Buffer.from(JSON.stringify(header));
@@ -25,8 +38,8 @@ function binaryBody(header: object, floats: number[]): { headers: Record<string,
 }
 
 t.test('v2-binary: a JSON header, then the little-endian FP32 bytes', async (t) => {
-  const codec = v2BinaryCodec(contract, 1);
-  const req = codec.encode(tensor, 2, 6);
+  const codec = v2BinaryCodec(contract, 1, OUTPUTS);
+  const req = codec.encode(inputs);
   t.equal(req.path, '/v2/models/weather/versions/1/infer');
   const body = Buffer.from(req.body as Uint8Array);
   const length = Number(req.headers['inference-header-content-length']);
@@ -51,10 +64,16 @@ t.test('v2-binary: a JSON header, then the little-endian FP32 bytes', async (t) 
     [42, ...probs],
   );
   const decoded = codec.decode({ status: 200, headers, body: answer }, 2);
-  t.same(Array.from(decoded), Array.from(Float32Array.from(probs)), 'skips the blob of an output before it');
-  const json = Buffer.from(JSON.stringify({ outputs: [{ name: 'probabilities', data: probs }] }));
   t.same(
-    Array.from(codec.decode({ status: 200, headers: {}, body: json }, 2)),
+    probabilitiesOf(decoded, 2),
+    Array.from(Float32Array.from(probs)),
+    'skips the blob of an output before it',
+  );
+  const json = Buffer.from(
+    JSON.stringify({ outputs: [{ name: 'probabilities', datatype: 'FP32', shape: [2, 5], data: probs }] }),
+  );
+  t.same(
+    probabilitiesOf(codec.decode({ status: 200, headers: {}, body: json }, 2), 2),
     Array.from(Float32Array.from(probs)),
     'reads a JSON answer too',
   );
@@ -73,8 +92,8 @@ t.test('v2-binary: a JSON header, then the little-endian FP32 bytes', async (t) 
 });
 
 t.test('vertex: instances in, predictions (lists or objects) out', async (t) => {
-  const codec = vertexCodec(contract);
-  const req = codec.encode(tensor, 2, 6);
+  const codec = vertexCodec(contract, OUTPUTS);
+  const req = codec.encode(inputs);
   t.equal(req.path, '/predict');
   // Each value with the 9 significant digits that give back its float32.
   const sent = JSON.parse(String(req.body)) as { instances: number[][] };
@@ -82,7 +101,7 @@ t.test('vertex: instances in, predictions (lists or objects) out', async (t) => 
     { instances: sent.instances.map((row) => row.map(Math.fround)) },
     { instances: [Array.from(tensor.subarray(0, 6)), Array.from(tensor.subarray(6))] },
   );
-  t.equal(vertexCodec(contract, '/predict').encode(tensor, 2, 6).path, '/predict');
+  t.equal(vertexCodec(contract, OUTPUTS, '/custom/predict').encode(inputs).path, '/custom/predict');
   const lists = Buffer.from(
     JSON.stringify({
       predictions: [
@@ -92,7 +111,7 @@ t.test('vertex: instances in, predictions (lists or objects) out', async (t) => 
     }),
   );
   t.same(
-    Array.from(codec.decode({ status: 200, headers: {}, body: lists }, 2)),
+    probabilitiesOf(codec.decode({ status: 200, headers: {}, body: lists }, 2), 2),
     [1, 0, 0, 0, 0, 0, 0, 0, 0, 1],
   );
   // AutoML-style objects name their classes; they are put in the model's label order.
@@ -105,7 +124,7 @@ t.test('vertex: instances in, predictions (lists or objects) out', async (t) => 
     }),
   );
   t.same(
-    Array.from(codec.decode({ status: 200, headers: {}, body: objects }, 2)),
+    probabilitiesOf(codec.decode({ status: 200, headers: {}, body: objects }, 2), 2),
     Array.from(Float32Array.from([0.1, 0.1, 0.1, 0.2, 0.5, 0.2, 0.2, 0.2, 0.2, 0.2])),
   );
   t.throws(() => codec.decode({ status: 200, headers: {}, body: lists }, 3), {
@@ -120,25 +139,26 @@ t.test('vertex: instances in, predictions (lists or objects) out', async (t) => 
 });
 
 t.test('sagemaker: JSON feature instances in, JSON (or CSV) predictions out', async (t) => {
-  const codec = sagemakerCodec(contract);
-  const req = codec.encode(tensor, 2, 6);
+  const codec = sagemakerCodec(contract, OUTPUTS);
+  const req = codec.encode(inputs);
   t.equal(req.path, '/invocations');
   t.same(req.headers, { 'content-type': 'application/json', accept: 'application/json' });
   t.equal(String(req.body), '{"instances":[[0.5,-1.25,3,0.100000001,2,-0.300000012],[1,2,3,4,5,6]]}');
   const p = [0.1, 0.2, 0.3, 0.2, 0.2];
   for (const body of [JSON.stringify({ predictions: [p, p] }), JSON.stringify([p, p])])
     t.same(
-      Array.from(
+      probabilitiesOf(
         codec.decode(
           { status: 200, headers: { 'content-type': 'application/json' }, body: Buffer.from(body) },
           2,
         ),
+        2,
       ),
       Array.from(Float32Array.from([...p, ...p])),
     );
   const csv = Buffer.from(`${p.join(',')}\r\n${p.join(',')}\r\n`);
   t.same(
-    Array.from(codec.decode({ status: 200, headers: { 'content-type': 'text/csv' }, body: csv }, 2)),
+    probabilitiesOf(codec.decode({ status: 200, headers: { 'content-type': 'text/csv' }, body: csv }, 2), 2),
     Array.from(Float32Array.from([...p, ...p])),
   );
 });

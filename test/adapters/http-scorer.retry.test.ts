@@ -10,10 +10,16 @@ import {
   BUNDLED_MODELS_DIR,
   v2JsonCodec,
 } from '../../lib/index.js';
+import type { Tensor } from '../../lib/core/tensor.js';
 import { startMockModelServer, type MockFault } from '../../testing/index.js';
 import { tempDir, WEATHER_CSV } from '../helpers.js';
 
 const { contract } = await readModelVersion(BUNDLED_MODELS_DIR, 'weather');
+const codec = () => v2JsonCodec(contract, undefined, ['probabilities']);
+/** One row of weather's input (6 zero features). */
+const oneRow = (): Tensor[] => [
+  { name: 'features', datatype: 'FP32', shape: [1, 6], data: new Float32Array(6) },
+];
 
 /** A mock whose inference requests misbehave as scripted, then answer normally. */
 async function mockWith(
@@ -66,36 +72,38 @@ t.test('the scorer gives up after `retries` and says how often it tried', async 
   const events: number[] = [];
   const scorer = createHttpScorer({
     url: mock.url,
-    codec: v2JsonCodec(contract),
-    width: 6,
+    codec: codec(),
     retries: 2,
     retryBaseDelayMs: 1,
     onRetry: (e) => events.push(e.attempt),
   });
   t.teardown(() => scorer.close());
-  await t.rejects(scorer.score(new Float32Array(6), 1), {
+  await t.rejects(scorer.score(oneRow()), {
     code: 'BI_ERR_HTTP_STATUS',
     context: { status: 502 },
     message: /answered 502: mock fault 502 \(after 3 attempts\)/,
   });
   t.same(events, [1, 2]);
-  t.equal(await scorer.score(new Float32Array(6), 1).then((p) => p.length), 5, 'the next request succeeds');
+  t.same(
+    (await scorer.score(oneRow())).map((o) => [o.name, o.shape, o.data.length]),
+    [['probabilities', [1, 5], 5]],
+    'the next request succeeds',
+  );
 });
 
 t.test('a 404 or 400 is not retried', async (t) => {
   const mock = await mockWith(t, [404, 400]);
   const scorer = createHttpScorer({
     url: mock.url,
-    codec: v2JsonCodec(contract),
-    width: 6,
+    codec: codec(),
     retryBaseDelayMs: 1,
   });
   t.teardown(() => scorer.close());
-  await t.rejects(scorer.score(new Float32Array(6), 1), {
+  await t.rejects(scorer.score(oneRow()), {
     code: 'BI_ERR_HTTP_STATUS',
     context: { status: 404 },
   });
-  await t.rejects(scorer.score(new Float32Array(6), 1), {
+  await t.rejects(scorer.score(oneRow()), {
     code: 'BI_ERR_HTTP_STATUS',
     context: { status: 400 },
   });
@@ -110,14 +118,13 @@ t.test('a refused connection is retried, then reported', async (t) => {
   let retries = 0;
   const scorer = createHttpScorer({
     url: `http://127.0.0.1:${port}`,
-    codec: v2JsonCodec(contract),
-    width: 6,
+    codec: codec(),
     retries: 2,
     retryBaseDelayMs: 1,
     onRetry: () => retries++,
   });
   t.teardown(() => scorer.close());
-  await t.rejects(scorer.score(new Float32Array(6), 1), {
+  await t.rejects(scorer.score(oneRow()), {
     code: 'BI_ERR_HTTP_STATUS',
     message: /ECONNREFUSED.*after 3 attempts/,
   });
@@ -126,12 +133,12 @@ t.test('a refused connection is retried, then reported', async (t) => {
 
 t.test('aborting the signal stops a retry wait at once', async (t) => {
   const mock = await mockWith(t, [{ status: 503, retryAfter: '30' }]);
-  const scorer = createHttpScorer({ url: mock.url, codec: v2JsonCodec(contract), width: 6 });
+  const scorer = createHttpScorer({ url: mock.url, codec: codec() });
   t.teardown(() => scorer.close());
   const controller = new AbortController();
   setTimeout(() => controller.abort(), 50);
   const started = Date.now();
-  await t.rejects(scorer.score(new Float32Array(6), 1, controller.signal), { name: 'AbortError' });
+  await t.rejects(scorer.score(oneRow(), controller.signal), { name: 'AbortError' });
   t.ok(Date.now() - started < 5000);
 });
 

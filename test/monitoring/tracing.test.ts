@@ -16,6 +16,7 @@ import {
 } from '../../lib/index.js';
 import type { AttemptEvent, RetryEvent } from '../../lib/adapters/http-scorer.js';
 import { isSpanId, isTraceId, newTraceId } from '../../lib/core/trace-context.js';
+import type { Tensor } from '../../lib/core/tensor.js';
 import { createModelServer, type ModelServer } from '../../server/index.js';
 import { listen, type Listening } from '../../bin/cli/listen.js';
 import { startFaultProxy } from '../../testing/index.js';
@@ -24,6 +25,10 @@ import { tempDir, WEATHER_CSV } from '../helpers.js';
 
 const { contract } = await readModelVersion(BUNDLED_MODELS_DIR, 'weather');
 const WIDTH = contract.features.length;
+/** `rows` rows of weather's input (zero features). */
+const features = (rows: number): Tensor[] => [
+  { name: 'features', datatype: 'FP32', shape: [rows, WIDTH], data: new Float32Array(rows * WIDTH) },
+];
 
 interface LogLine {
   level: number;
@@ -64,14 +69,13 @@ t.test('the server logs the trace the scorer sent, under the span of its attempt
   const attempts: AttemptEvent[] = [];
   const scorer = createHttpScorer({
     url,
-    codec: v2JsonCodec(contract),
-    width: WIDTH,
+    codec: v2JsonCodec(contract, undefined, ['probabilities']),
     traceId,
     onAttempt: (e) => attempts.push(e),
   });
   t.teardown(() => scorer.close());
-  await scorer.score(new Float32Array(3 * WIDTH), 3);
-  await scorer.score(new Float32Array(2 * WIDTH), 2);
+  await scorer.score(features(3));
+  await scorer.score(features(2));
 
   t.equal(attempts.length, 2);
   t.ok(
@@ -105,15 +109,14 @@ t.test('a refused attempt is retried under a new span; both sides name every spa
   const retries: RetryEvent[] = [];
   const scorer = createHttpScorer({
     url,
-    codec: v2JsonCodec(contract),
-    width: WIDTH,
+    codec: v2JsonCodec(contract, undefined, ['probabilities']),
     traceId,
     retries: 1,
     onAttempt: (e) => attempts.push(e),
     onRetry: (e) => retries.push(e),
   });
   t.teardown(() => scorer.close());
-  const failure = await scorer.score(new Float32Array(WIDTH), 1).then(
+  const failure = await scorer.score(features(1)).then(
     () => undefined,
     (err: unknown) => err,
   );

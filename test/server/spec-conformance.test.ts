@@ -66,6 +66,18 @@ t.test('server responses match the OIP schemas', async (t) => {
 
 t.test('the pipeline’s v2-json requests match the inference_request schema', async (t) => {
   const { contract } = await readModelVersion(BUNDLED_MODELS_DIR, 'weather');
-  const request = v2JsonCodec(contract).encode(Float32Array.of(1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12), 2, 6);
-  valid(t, schema('inference_request'), JSON.parse(request.body as string), 'inference request');
+  const request = v2JsonCodec(contract, undefined, ['probabilities']).encode([
+    {
+      name: 'features',
+      datatype: 'FP32',
+      shape: [2, 6],
+      data: Float32Array.of(1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12),
+    },
+  ]);
+  valid(
+    t,
+    schema('inference_request'),
+    JSON.parse(Buffer.from(request.body).toString()),
+    'inference request',
+  );
 });
