@@ -101,9 +101,9 @@ t.test(
           const header = format.header(['c0', 'c1', 'c2']);
           const batch: ScoredBatch = {
             index: 0,
-            rows: rows.map(([values], i) => ({ line: i + 2, values, features: new Float32Array(0) })),
-            tensor: new Float32Array(0),
-            width: 0,
+            rows: rows.map(([values], i) => ({ line: i + 2, values })),
+            inputs: [],
+            outputs: [],
             probabilities: Float32Array.from(rows.flatMap(([, p]) => p)),
           };
           // A champion/challenger run's rows: the challenger's prediction and probabilities after the champion's.
@@ -147,10 +147,9 @@ t.test('csv() passes a row text through and owns every batch it returns', async 
             line: i + 2,
             values,
             text: values.join(','),
-            features: new Float32Array(0),
           })),
-          tensor: new Float32Array(0),
-          width: 0,
+          inputs: [],
+          outputs: [],
           probabilities: Float32Array.from(rows.flatMap(([, p, q]) => [p, q])),
         };
         const expected = Buffer.from(stringify(format.records(batch)));
@@ -169,10 +168,9 @@ t.test('csv() passes a row text through and owns every batch it returns', async 
       line: i + 2,
       values: [text, ''],
       text: `${text},`,
-      features: new Float32Array(0),
     })),
-    tensor: new Float32Array(0),
-    width: 0,
+    inputs: [],
+    outputs: [],
     probabilities: Float32Array.from([0.25, 0.75, 0.625, 0.375]),
   };
   const expected = `${long[0]},,b,0.25,0.75\n${long[1]},,a,0.625,0.375\n`;

@@ -9,6 +9,7 @@ import {
   retryDelay,
 } from '../../lib/core/retry.js';
 import { scoreBisecting } from '../../lib/core/bisect.js';
+import type { Tensor } from '../../lib/core/tensor.js';
 
 t.test('which statuses and errors are retried', async (t) => {
   t.same([408, 429, 500, 502, 503, 504, 599].map(isRetryableStatus), [
@@ -72,15 +73,21 @@ t.test('scoreBisecting isolates refused rows and scores the rest', async (t) => 
   const refusal = new Error('bad row');
   let calls = 0;
   // Row i has feature i; rows 3 and 6 are refused. Outputs are the feature, one per row.
-  const score = async (tensor: Float32Array) => {
+  const score = async ([input]: Tensor[]): Promise<Tensor[]> => {
     calls++;
-    if (tensor.some((v) => v === 3 || v === 6)) throw refusal;
-    return Float32Array.from(tensor);
+    const data = (input as Tensor).data as Float32Array;
+    if (data.some((v) => v === 3 || v === 6)) throw refusal;
+    return [{ name: 'y', datatype: 'FP32', shape: [data.length, 1], data: Float32Array.from(data) }];
   };
-  const tensor = Float32Array.from({ length: 8 }, (_, i) => i);
-  const result = await scoreBisecting(score, tensor, 8, 1, (e) => e === refusal);
+  const inputs: Tensor[] = [
+    { name: 'x', datatype: 'FP32', shape: [8, 1], data: Float32Array.from({ length: 8 }, (_, i) => i) },
+  ];
+  const result = await scoreBisecting(score, inputs, (e) => e === refusal);
   t.same(result.kept, [0, 1, 2, 4, 5, 7]);
-  t.same(Array.from(result.outputs), [0, 1, 2, 4, 5, 7]);
+  t.same(
+    result.outputs.map((o) => [o.name, o.shape, Array.from(o.data as Float32Array)]),
+    [['y', [6, 1], [0, 1, 2, 4, 5, 7]]],
+  );
   t.same(
     result.refused.map((r) => r.index),
     [3, 6],
@@ -89,9 +96,7 @@ t.test('scoreBisecting isolates refused rows and scores the rest', async (t) => 
   await t.rejects(
     scoreBisecting(
       async () => Promise.reject(new Error('down')),
-      tensor,
-      8,
-      1,
+      inputs,
       (e) => e === refusal,
     ),
     /down/,
