@@ -10,20 +10,20 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { csvField } from '../../lib/core/output-format.js';
-import type { FeatureSpec } from '../../lib/core/features.js';
+import { planInputs } from '../../lib/core/input-plan.js';
 import { createCsvParser } from '../../lib/io/csv-source.js';
 import { Batcher } from '../../lib/streams/batcher.js';
 import { CsvBatchReader } from '../../lib/streams/csv-batch-reader.js';
 import { Preprocessor } from '../../lib/streams/preprocessor.js';
+import { BUNDLED_MODELS_DIR, readModelVersion } from '../../lib/model-files.js';
 import type { Batch, RejectedRow } from '../../lib/types.js';
 
-const contract = JSON.parse(readFileSync('models/weather/1/model.json', 'utf8')) as {
-  features: FeatureSpec[];
-};
+const { contract } = await readModelVersion(BUNDLED_MODELS_DIR, 'weather');
+const plan = planInputs(contract);
 const HEADER = 'location,date,precipitation,temp_max,temp_min,wind,weather';
 
 interface Outcome {
-  batches: { index: number; width: number; tensor: number[]; rows: unknown[] }[];
+  batches: { index: number; inputs: unknown[]; rows: unknown[] }[];
   rejects: RejectedRow[];
   raws: number[][];
   columns: readonly string[] | undefined;
@@ -34,9 +34,14 @@ interface Outcome {
 function describe(batch: Batch): Outcome['batches'][number] {
   return {
     index: batch.index,
-    width: batch.width,
-    tensor: [...batch.tensor],
-    rows: batch.rows.map((r) => ({ line: r.line, values: r.values, row: r.row, features: [...r.features] })),
+    // Every row's features, in row order: the rows' own inputs, concatenated.
+    inputs: batch.inputs.map((i) => ({
+      name: i.name,
+      datatype: i.datatype,
+      shape: i.shape,
+      data: [...i.data],
+    })),
+    rows: batch.rows.map((r) => ({ line: r.line, values: r.values, row: r.row })),
   };
 }
 
@@ -44,7 +49,7 @@ async function run(chunks: Buffer[], fused: boolean, batchSize: number, skipRows
   const rejects: RejectedRow[] = [];
   const raws: number[][] = [];
   const options = {
-    features: contract.features,
+    plan,
     onReject: (row: RejectedRow) => rejects.push(row),
     onRaw: (raw: Float64Array) => raws.push([...raw]),
     skipRows,
@@ -199,7 +204,7 @@ t.test(
     await pipeline(
       Readable.from([bytes], { objectMode: false }),
       new CsvBatchReader({
-        features: contract.features,
+        plan,
         onReject: () => undefined,
         onRaw: undefined,
         skipRows: 0,

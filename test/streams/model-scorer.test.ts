@@ -1,39 +1,38 @@
 import t from 'tap';
 import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import {
-  Batcher,
-  ModelScorer,
-  type BatchScorer,
-  type PreparedRow,
-  type ScoredBatch,
-} from '../../lib/index.js';
+import { Batcher, ModelScorer, type BatchScorer, type ScoredBatch } from '../../lib/index.js';
+import type { FeaturizedRow } from '../../lib/types.js';
 
-/** A scorer whose answer is the row's first feature, after a random delay: out-of-order completion. */
+/**
+ * A scorer whose answer (output `p`, one value per row) is the row's first feature, after a random delay:
+ * out-of-order completion.
+ */
 function slowScorer(
   maxDelayMs: number,
   state = { inflight: 0, peak: 0 },
 ): BatchScorer & { state: typeof state } {
   return {
     state,
-    async score(tensor, rows) {
+    async score([x]) {
       state.inflight++;
       state.peak = Math.max(state.peak, state.inflight);
       await new Promise((r) => setTimeout(r, Math.random() * maxDelayMs));
       state.inflight--;
+      const rows = x?.shape[0] ?? 0;
       const out = new Float32Array(rows);
-      for (let i = 0; i < rows; i++) out[i] = tensor[i] as number;
-      return out;
+      for (let i = 0; i < rows; i++) out[i] = (x?.data as Float32Array)[i] as number;
+      return [{ name: 'p', datatype: 'FP32', shape: [rows, 1], data: out }];
     },
     close: async () => undefined,
   };
 }
 
-function rows(n: number): PreparedRow[] {
+function rows(n: number): FeaturizedRow[] {
   return Array.from({ length: n }, (_, i) => ({
     line: i + 2,
     values: [String(i)],
-    features: Float32Array.of(i),
+    inputs: [{ name: 'x', datatype: 'FP32', shape: [1, 1], data: Float32Array.of(i) }],
   }));
 }
 
@@ -43,11 +42,13 @@ t.test('results come out in input order under random latency with concurrency 16
   await pipeline(
     Readable.from(rows(2000)),
     new Batcher({ batchSize: 7 }),
-    new ModelScorer({ scorer, concurrency: 16 }),
+    new ModelScorer({ scorer, concurrency: 16, probabilities: 'p' }),
     new Writable({
       objectMode: true,
       write(batch: ScoredBatch, _e, cb) {
         for (const p of batch.probabilities) seen.push(p);
+        const [out] = batch.outputs;
+        if (out?.name !== 'p' || out.shape[0] !== batch.rows.length) throw new Error('not the answer');
         cb();
       },
     }),
@@ -85,9 +86,9 @@ t.test('a slow sink bounds the batches in flight', async (t) => {
 
 t.test('a failing request fails the pipeline and tears down every stage', async (t) => {
   const failing: BatchScorer = {
-    score: async (_t, rows) => {
-      if (rows > 0) throw new Error('model exploded');
-      return new Float32Array();
+    score: async ([x]) => {
+      if ((x?.shape[0] ?? 0) > 0) throw new Error('model exploded');
+      return [];
     },
     close: async () => undefined,
   };

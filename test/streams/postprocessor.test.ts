@@ -8,12 +8,13 @@ const LABELS = ['no', 'yes'];
 const COLUMNS = ['id', 'note'];
 
 function batch(index: number, rows: string[][]): ScoredBatch {
+  const probabilities = Float32Array.from(rows.flatMap((_, i) => [0.25 + i / 100, 0.75 - i / 100]));
   return {
     index,
-    rows: rows.map((values, i) => ({ line: i + 2, values, features: new Float32Array(0) })),
-    tensor: new Float32Array(0),
-    width: 0,
-    probabilities: Float32Array.from(rows.flatMap((_, i) => [0.25 + i / 100, 0.75 - i / 100])),
+    rows: rows.map((values, i) => ({ line: i + 2, values })),
+    inputs: [],
+    outputs: [{ name: 'probabilities', datatype: 'FP32', shape: [rows.length, 2], data: probabilities }],
+    probabilities,
   };
 }
 

@@ -1,8 +1,10 @@
 import t from 'tap';
 import { Readable } from 'node:stream';
 import { computeFeatures, type FeatureSpec } from '../../lib/core/features.js';
+import { planInputs } from '../../lib/core/input-plan.js';
+import type { ModelContract } from '../../lib/core/model-contract.js';
 import { Preprocessor } from '../../lib/streams/preprocessor.js';
-import type { PreparedRow, RejectedRow, SourceRecord } from '../../lib/types.js';
+import type { FeaturizedRow, RejectedRow, SourceRecord } from '../../lib/types.js';
 
 const specs: FeatureSpec[] = [
   {
@@ -20,22 +22,32 @@ const specs: FeatureSpec[] = [
   { name: 'wind', column: 'wind', transform: { type: 'number' }, standardize: { mean: 3, std: 1.5 } },
 ];
 const header = ['location', 'date', 'precipitation', 'wind'];
+/** A model of one FP32 input built from `specs`, as weather's. */
+const contract: ModelContract = {
+  format: 1,
+  name: 'm',
+  platform: 'onnxruntime_onnx',
+  inputs: [{ name: 'features', datatype: 'FP32', shape: [-1, specs.length] }],
+  outputs: [{ name: 'probabilities', datatype: 'FP32', shape: [-1, 2] }],
+  labels: ['no', 'yes'],
+  features: specs,
+};
 
 async function run(
   records: SourceRecord[],
   options: { skipRows?: number; raw?: boolean } = {},
-): Promise<{ prepared: PreparedRow[]; rejected: RejectedRow[]; raws: number[][] }> {
+): Promise<{ prepared: FeaturizedRow[]; rejected: RejectedRow[]; raws: number[][] }> {
   const rejected: RejectedRow[] = [];
   const raws: number[][] = [];
   const preprocessor = new Preprocessor({
-    features: specs,
+    plan: planInputs(contract),
     onReject: (row) => rejected.push(row),
     ...(options.raw === false ? {} : { onRaw: (raw: Float64Array) => raws.push([...raw]) }),
     ...(options.skipRows === undefined ? {} : { skipRows: options.skipRows }),
   });
-  const prepared: PreparedRow[] = [];
+  const prepared: FeaturizedRow[] = [];
   for await (const row of Readable.from([{ line: 1, values: header }, ...records]).pipe(preprocessor))
-    prepared.push(row as PreparedRow);
+    prepared.push(row as FeaturizedRow);
   return { prepared, rejected, raws };
 }
 
@@ -48,8 +60,13 @@ t.test('prepared rows carry the features computeFeatures gives, and their line, 
   t.same(rejected, []);
   const expected = computeFeatures(specs, { date: '2012-03-21', precipitation: '1.5', wind: '4.2' });
   if (!expected.ok) throw new Error(expected.reason);
-  t.same(prepared[0], { line: 2, values, features: expected.features, row: 1 });
-  t.notOk('file' in (prepared[0] as PreparedRow), 'no file key when the record has none');
+  t.same(prepared[0], {
+    line: 2,
+    values,
+    inputs: [{ name: 'features', datatype: 'FP32', shape: [1, 3], data: expected.features }],
+    row: 1,
+  });
+  t.notOk('file' in (prepared[0] as FeaturizedRow), 'no file key when the record has none');
   t.same(raws[0], [...expected.raw]);
   t.match(prepared[1], { line: 4, row: 2, file: 'b.csv' });
   t.same(raws[1]?.slice(0, 1), [0]);
