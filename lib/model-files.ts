@@ -7,7 +7,7 @@
  */
 import { createHash } from 'node:crypto';
 import { readdir, readFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { basename, dirname, join, resolve, sep } from 'node:path';
 import { BatchInferError, ErrorCodes, show } from './errors.js';
 import { checkModelJson, isObject, type ModelContract } from './core/model-contract.js';
 import { contractFromGraph } from './onnx/contract.js';
@@ -242,8 +242,20 @@ export async function readModelVersion(
       context: { model: name },
     });
   }
-  const dir = join(repo, name, String(chosen));
-  const onnxPath = join(dir, 'model.onnx');
+  return readVersionDir(name, chosen, join(repo, name, String(chosen)));
+}
+
+/**
+ * One version directory's model: model.onnx's graph and the optional model.json beside it, checked against each
+ * other. `version` is 0 for a model file named directly (`batch-infer inspect path/to/model.onnx`).
+ */
+async function readVersionDir(
+  name: string,
+  version: number,
+  dir: string,
+  file = 'model.onnx',
+): Promise<ModelVersionFiles> {
+  const onnxPath = join(dir, file);
   let bytes: Uint8Array;
   try {
     bytes = await readFile(onnxPath);
@@ -257,7 +269,7 @@ export async function readModelVersion(
   const json = await readJsonFile(join(dir, 'model.json'), name, true);
   return {
     name,
-    version: chosen,
+    version,
     dir,
     onnxPath,
     onnx: graph.onnx,
@@ -268,4 +280,25 @@ export async function readModelVersion(
       json === undefined ? undefined : checkModelJson(json, name),
     ),
   };
+}
+
+/**
+ * A model named on the command line: a path to an ONNX file (its model.json, if any, beside it; named after its
+ * directory, or its model's in a repository's version directory), a path to a model directory of a repository (`<repo>/<model>`), or a model name in `repo`.
+ */
+export async function readModelArgument(
+  argument: string,
+  repo: string,
+  version?: number,
+): Promise<ModelVersionFiles> {
+  if (argument.endsWith('.onnx')) {
+    const dir = resolve(dirname(argument));
+    // In a repository's version directory (`<repo>/<model>/<version>/model.onnx`): that model and version.
+    const inVersion = /^[1-9]\d*$/.test(basename(dir));
+    const name = basename(inVersion ? dirname(dir) : dir) || 'model';
+    return readVersionDir(name, inVersion ? Number(basename(dir)) : 0, dir, basename(argument));
+  }
+  if (argument.includes('/') || argument.includes(sep))
+    return readModelVersion(dirname(argument), basename(argument), version);
+  return readModelVersion(repo, argument, version);
 }

@@ -33,6 +33,8 @@ export interface Command {
   name: string;
   summary: string;
   options: Record<string, OptionSpec>;
+  /** The flag a lone positional argument stands for (`batch-infer inspect titanic` = `--model titanic`). */
+  positional?: string;
   examples: string[];
   run(values: FlagValues, io: CliIO): Promise<number>;
 }
@@ -55,11 +57,12 @@ const CONFIG: OptionSpec = {
 export function parseCommandArgs(command: Command, args: string[], env: NodeJS.ProcessEnv): FlagValues {
   const options = { ...command.options, config: CONFIG, help: HELP };
   let values: FlagValues;
+  let positionals: string[];
   try {
-    values = parseArgs({
+    ({ values, positionals } = parseArgs({
       args,
       strict: true,
-      allowPositionals: false,
+      allowPositionals: command.positional !== undefined,
       options: Object.fromEntries(
         Object.entries(options).map(([name, o]) => [
           name,
@@ -70,9 +73,15 @@ export function parseCommandArgs(command: Command, args: string[], env: NodeJS.P
           },
         ]),
       ),
-    }).values as FlagValues; // boolean flags are never `multiple`, so lists hold strings only
+    }) as { values: FlagValues; positionals: string[] }); // boolean flags are never `multiple`: lists hold strings
   } catch (err) {
     throw usageError((err as Error).message.replace(/\. To specify.*$/s, ''));
+  }
+  const flag = command.positional;
+  if (flag !== undefined && positionals.length > 0) {
+    if (positionals.length > 1 || values[flag] !== undefined)
+      throw usageError(`Give one ${flag}, as an argument or as --${flag}; got ${[...positionals].join(' ')}`);
+    values[flag] = positionals[0] as string;
   }
   return values.help === true ? values : applyDefaults(command, values, env);
 }
@@ -86,7 +95,7 @@ export function commandHelp(command: Command): string {
     return `  ${flag.padEnd(32)} ${o.description}${extra}${vars}`;
   });
   return [
-    `Usage: batch-infer ${command.name} [options]`,
+    `Usage: batch-infer ${command.name}${command.positional === undefined ? '' : ` [${command.positional}]`} [options]`,
     '',
     command.summary,
     '',

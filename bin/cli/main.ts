@@ -8,6 +8,7 @@ import { commandHelp, parseCommandArgs, type CliIO, type Command } from './comma
 import { demoCommand } from './demo.js';
 import { evaluateCommand } from './evaluate.js';
 import { EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, exitCodeFor } from './exit-codes.js';
+import { inspectCommand } from './inspect.js';
 import { promoteCommand } from './promote.js';
 import { reportCommand } from './report.js';
 import { runCommand } from './run.js';
@@ -21,6 +22,7 @@ export const COMMANDS: readonly Command[] = [
   demoCommand,
   reportCommand,
   promoteCommand,
+  inspectCommand,
 ];
 
 export function mainHelp(): string {

@@ -90,6 +90,8 @@ function featureSpecPlan(
 
 interface Cell {
   input: number;
+  /** The feature's name in profiles: its column's, unless a feature spec names it. */
+  name: string;
   /** Position of the element within the input's row. */
   element: number;
   column: string;
@@ -107,7 +109,7 @@ function cellPlan(
   const monitored: { name: string; column: string }[] = [];
   const planned: Cell[] = cells.map((c) => {
     const { datatype } = inputs[c.input] as TensorSpec;
-    const raw = datatype === 'BYTES' ? -1 : monitored.push({ name: c.column, column: c.column }) - 1;
+    const raw = datatype === 'BYTES' ? -1 : monitored.push({ name: c.name, column: c.column }) - 1;
     return { ...c, write: cellWriter(datatype), raw };
   });
   const widths = inputs.map((i) => i.shape.slice(1).reduce((a, b) => a * b, 1));
@@ -174,19 +176,24 @@ export function planInputs(contract: ModelContract, features?: readonly string[]
     };
     return cellPlan(
       [input],
-      features.map((column, element) => ({ input: 0, element, column })),
+      features.map((column, element) => ({ input: 0, element, column, name: column })),
       fixedBatch,
     );
   }
   if (contract.features.length > 0) {
     const spec = only as TensorSpec;
-    if (spec.datatype === 'FP32') return featureSpecPlan(contract, spec, fixedBatch);
-    if (!contract.features.every(isPlain))
+    // Plain features (a column each, no transform) read cells like any input; transforms need the DSL's FP32 path.
+    if (contract.features.every(isPlain)) {
+      const input = { ...spec, shape: [spec.shape[0] ?? -1, contract.features.length] };
+      return cellPlan(
+        [input],
+        contract.features.map((f, element) => ({ input: 0, element, column: f.column, name: f.name })),
+        fixedBatch,
+      );
+    }
+    if (spec.datatype !== 'FP32')
       fail(contract, `a feature spec with transforms needs an FP32 input; ${spec.name} is ${spec.datatype}`);
-    return planInputs(
-      { ...contract, features: [] },
-      contract.features.map((f) => f.column),
-    );
+    return featureSpecPlan(contract, spec, fixedBatch);
   }
   // Each input reads the column of its name, or `<name>_<j>` for element j of an `[N, K]` input (the way output
   // columns are named), so several inputs of any width map onto a flat table.
@@ -213,6 +220,7 @@ export function planInputs(contract: ModelContract, features?: readonly string[]
         input,
         element,
         column: i.shape.length === 2 && k > 1 ? `${i.name}_${element}` : i.name,
+        name: i.shape.length === 2 && k > 1 ? `${i.name}_${element}` : i.name,
       }));
     }),
     fixedBatch,
