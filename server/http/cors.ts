@@ -9,10 +9,14 @@ import type { Context, Next } from 'koa';
 import { HttpError } from './http-error.js';
 import { INFERENCE_HEADER } from '../v2/binary.js';
 
-/** What a page may send: the token, the body's type, the binary extension's header, and ids to correlate by. */
+/**
+ * What a page may send: the token, the body's type and encoding, the binary extension's header, and ids to
+ * correlate by.
+ */
 const ALLOW_HEADERS = [
   'Authorization',
   'Content-Type',
+  'Content-Encoding',
   'Accept',
   INFERENCE_HEADER,
   'X-Request-Id',
