@@ -13,7 +13,7 @@
 import { BatchInferError, ErrorCodes } from '../errors.js';
 import { argmaxRow } from './metrics.js';
 import { classifierPlan, type OutputPlan } from './output-plan.js';
-import { elementText } from './output-values.js';
+import { elementText, float32Data } from './output-values.js';
 import { formatProbability, MAX_PROBABILITY_BYTES, writeProbability } from './probability-text.js';
 import { ScratchBuffer } from './scratch-buffer.js';
 import type { Tensor } from './tensor.js';
@@ -88,7 +88,7 @@ export class OutputFormat {
   records(batch: ScoredBatch): string[][] {
     const k = this.#labels.length;
     const keep = this.#keep;
-    const { probabilities } = batch;
+    const probabilities = this.#probabilities(batch);
     const classifier = this.#plan.classifier;
     const label = this.#labelTensor(batch);
     const plain = this.#plainTensors(batch);
@@ -106,6 +106,17 @@ export class OutputFormat {
         for (let j = 0; j < width; j++) record.push(elementText(tensor, i * width + j));
       return record;
     });
+  }
+
+  /**
+   * A classifier's probabilities: the batch's, or, when it has none (a ModelScorer not told which output holds
+   * them), its probability output's as float32.
+   */
+  #probabilities(batch: ScoredBatch): Float32Array {
+    const name = this.#plan.classifier?.probabilities;
+    if (name === undefined || batch.probabilities.length > 0 || batch.rows.length === 0)
+      return batch.probabilities;
+    return float32Data(this.#output(batch, name));
   }
 
   /** The label output of a classifier that has one. */
@@ -137,7 +148,8 @@ export class OutputFormat {
   csv(batch: ScoredBatch, challenger?: Float32Array): Buffer {
     const k = this.#labels.length;
     const keep = this.#keep;
-    const { probabilities, rows } = batch;
+    const { rows } = batch;
+    const probabilities = this.#probabilities(batch);
     const classifier = this.#plan.classifier !== undefined;
     const label = this.#labelTensor(batch);
     const plain = this.#plainTensors(batch);

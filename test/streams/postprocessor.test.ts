@@ -53,6 +53,18 @@ t.test('output "csv" writes the bytes csv-stringify writes for the records', asy
   );
 });
 
+t.test('a batch scored without the `probabilities` option reads the `probabilities` output', async (t) => {
+  // A ModelScorer not told which output holds the probabilities leaves the batch's `probabilities` empty.
+  const bare = BATCHES.map((b) => ({ ...b, probabilities: new Float32Array(0) }));
+  const options = { labels: LABELS, inputColumns: () => COLUMNS };
+  for (const output of ['csv', 'records'] as const)
+    t.equal(
+      await run(new Postprocessor({ ...options, output }), bare, output === 'records'),
+      await run(new Postprocessor({ ...options, output }), BATCHES, output === 'records'),
+      output,
+    );
+});
+
 t.test('no rows: the header alone, in either output', async (t) => {
   const options = { labels: LABELS, inputColumns: () => COLUMNS };
   t.equal(
