@@ -10,6 +10,7 @@ import {
   Preprocessor,
   createCsvParser,
   createLocalScorer,
+  planInputs,
   readModelVersion,
   type RejectedRow,
 } from 'batch-infer';
@@ -20,7 +21,7 @@ const rejected: RejectedRow[] = [];
 const records: string[][] = [];
 
 const preprocessor = new Preprocessor({
-  features: model.contract.features,
+  plan: planInputs(model.contract),
   onReject: (row) => rejected.push(row),
 });
 await pipeline(

@@ -13,8 +13,11 @@ import {
   Preprocessor,
   createCsvParser,
   createHttpScorer,
+  planInputs,
   readModelVersion,
   type HttpCodec,
+  type Tensor,
+  type TensorSpec,
 } from 'batch-infer';
 
 // The API: POST /predict/<model> {"rows": [[…features…], …]} → {"scores": [[…one per label…], …]}.
@@ -33,29 +36,36 @@ const url = `http://127.0.0.1:${(api.address() as AddressInfo).port}`;
 
 const { contract } = await readModelVersion(BUNDLED_MODELS_DIR, 'weather');
 
-// The adapter: 2 functions. `tensor` holds rows × width float32 features, row-major; decode returns
-// rows × labels probabilities in the model's label order.
+// The adapter: 2 functions over tensors ({ name, datatype, shape, data }, rows first, row-major). encode gets
+// the batch's inputs (weather has one, `features`: rows × 6 float32s); decode returns the outputs the run reads
+// (weather's `probabilities`: rows × labels, in the model's label order).
 const codec: HttpCodec = {
   name: 'my-api',
-  encode(tensor, rows, width) {
-    const data = Array.from({ length: rows }, (_, i) =>
-      Array.from(tensor.subarray(i * width, (i + 1) * width)),
-    );
+  encode(inputs) {
+    const [{ shape, data }] = inputs as [Tensor];
+    const [rows = 0, width = 1] = shape;
+    const values = Array.from(data as Float32Array);
     return {
       path: `/predict/${contract.name}`,
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ rows: data }),
+      body: JSON.stringify({
+        rows: Array.from({ length: rows }, (_, i) => values.slice(i * width, (i + 1) * width)),
+      }),
     };
   },
   decode(response, rows) {
     const { scores } = JSON.parse(response.body.toString('utf8')) as { scores: number[][] };
     assert.equal(scores.length, rows);
-    return Float32Array.from(scores.flat());
+    const [output] = contract.outputs as [TensorSpec];
+    const k = contract.labels.length;
+    return [
+      { name: output.name, datatype: 'FP32', shape: [rows, k], data: Float32Array.from(scores.flat()) },
+    ];
   },
 };
 
-const scorer = createHttpScorer({ url, codec, width: contract.features.length, retries: 2 });
-const preprocessor = new Preprocessor({ features: contract.features });
+const scorer = createHttpScorer({ url, codec, retries: 2 });
+const preprocessor = new Preprocessor({ plan: planInputs(contract) });
 const records: string[][] = [];
 await pipeline(
   Readable.from([

@@ -10,6 +10,7 @@ import {
   Postprocessor,
   Preprocessor,
   createLocalScorer,
+  planInputs,
   readModelVersion,
   type SourceRecord,
 } from 'batch-infer';
@@ -32,7 +33,7 @@ async function* readings(): AsyncGenerator<SourceRecord> {
 const model = await readModelVersion(BUNDLED_MODELS_DIR, 'weather');
 const scorer = await createLocalScorer(model);
 const scored: Record<string, string>[] = [];
-const preprocessor = new Preprocessor({ features: model.contract.features, columns });
+const preprocessor = new Preprocessor({ plan: planInputs(model.contract), columns });
 let header: string[] | undefined;
 
 await pipeline(

@@ -6,6 +6,9 @@ export { createPipeline, type RunSummary, type PipelineOptions } from './pipelin
 export { PROTOCOLS, INPUT_FORMATS, type Protocol, type InputFormat } from './pipeline-options.js';
 export type { Progress } from './core/progress.js';
 export { Preprocessor, type PreprocessorOptions } from './streams/preprocessor.js';
+export { planInputs, type InputPlan } from './core/input-plan.js';
+export { planOutputs, classifierPlan, type OutputPlan } from './core/output-plan.js';
+export type { Tensor, TensorData } from './core/tensor.js';
 export { Batcher, type BatcherOptions } from './streams/batcher.js';
 export { ModelScorer, type ModelScorerOptions } from './streams/model-scorer.js';
 export { Postprocessor, type PostprocessorOptions, formatProbability } from './streams/postprocessor.js';
@@ -83,6 +86,6 @@ export {
   type ErrorCode,
   type ErrorContext,
 } from './errors.js';
-export type { SourceRecord, PreparedRow, RejectedRow, Batch, ScoredBatch } from './types.js';
+export type { SourceRecord, PreparedRow, FeaturizedRow, RejectedRow, Batch, ScoredBatch } from './types.js';
 export { formatTraceparent, newTraceId, parseTraceparent, type TraceParent } from './core/trace-context.js';
 export { VERSION } from './version.js';
