@@ -5,7 +5,7 @@
  * Requests: a body sent with `Content-Encoding: gzip` or `deflate` (zlib) is inflated as it streams in, and the
  * body size limit applies to what comes out, so a small body that inflates to gigabytes (a zip bomb) is
  * refused 413 once the limit is passed, without inflating the rest. `identity` is no encoding; anything else is
- * 415, naming what is supported.
+ * 415, naming what is supported (also in `Accept-Encoding`, RFC 7694).
  *
  * Responses: a body of at least `threshold` bytes is compressed when the request's `Accept-Encoding` prefers
  * gzip or deflate to identity; every answer with a body carries `Vary: Accept-Encoding`, so a cache keeps the
@@ -19,12 +19,12 @@ import { constants, createGunzip, createInflate, deflate, gzip, type Gunzip, typ
 import type { Context, Next } from 'koa';
 import { HttpError } from './http-error.js';
 
-/** Request body encodings that are inflated; `identity` is accepted as no encoding. */
-const DECODERS: Readonly<Record<string, () => Gunzip | Inflate>> = {
-  gzip: createGunzip,
-  'x-gzip': createGunzip,
-  deflate: createInflate,
-};
+/** Request body encodings that are inflated; `identity` is accepted as no encoding. A Map: no inherited keys. */
+const DECODERS: ReadonlyMap<string, () => Gunzip | Inflate> = new Map([
+  ['gzip', createGunzip],
+  ['x-gzip', createGunzip],
+  ['deflate', createInflate],
+]);
 
 /**
  * The inflating stream for a request's `Content-Encoding`, undefined for none (or `identity`), or the 415 error
@@ -36,7 +36,7 @@ export function requestDecoder(
   if (contentEncoding === undefined) return undefined;
   const encoding = contentEncoding.trim().toLowerCase();
   if (encoding === '' || encoding === 'identity') return undefined;
-  const make = DECODERS[encoding];
+  const make = DECODERS.get(encoding);
   if (make === undefined) {
     return new HttpError(
       415,

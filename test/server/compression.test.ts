@@ -87,9 +87,10 @@ t.test('the body limit applies to the inflated size: a zip bomb is 413', async (
 
 t.test('other encodings are 415 naming what is supported; corrupt data is 400', async (t) => {
   const url = await startServer(t);
-  for (const encoding of ['br', 'compress', 'gzip, gzip', 'zstd']) {
+  for (const encoding of ['br', 'compress', 'gzip, gzip', 'zstd', 'constructor', '__proto__']) {
     const res = await infer(url, { 'content-encoding': encoding }, body);
     t.equal(res.status, 415, encoding);
+    t.equal(res.headers['accept-encoding'], 'gzip, deflate, identity', 'what is supported (RFC 7694)');
     t.match(JSON.parse(res.raw.toString()), {
       error: /Content-Encoding ".*" is not supported: send gzip, deflate or identity/,
     });
