@@ -139,3 +139,23 @@ export function duration(values: FlagValues, name: string): number | undefined {
   if (ms === undefined) throw usageError(`--${name} must be a duration like 250ms, 2s or 1m, got "${v}"`);
   return ms;
 }
+
+/** A flag whose value must be one of `choices`, or undefined. */
+export function choice<T extends string>(
+  flag: string,
+  value: string | undefined,
+  choices: readonly T[],
+): T | undefined {
+  if (value !== undefined && !(choices as readonly string[]).includes(value))
+    throw usageError(`--${flag} must be one of ${choices.join(', ')}, got "${value}"`);
+  return value as T | undefined;
+}
+
+/** A comma-separated list of names (`--columns a,b`), or undefined; an empty name is a usage error. */
+export function names(values: FlagValues, flag: string): string[] | undefined {
+  const text = str(values, flag);
+  const list = text?.split(',').map((c) => c.trim());
+  if (list?.some((c) => c === ''))
+    throw usageError(`--${flag} must be a comma-separated list of names, got "${text ?? ''}"`);
+  return list;
+}

@@ -9,7 +9,7 @@ import type { ModelContract, PartialContract, TensorSpec } from '../../lib/core/
 import { planOutputs, type OutputPlan } from '../../lib/core/output-plan.js';
 import { BUNDLED_MODELS_DIR, readModelArgument } from '../../lib/model-files.js';
 import { EXIT_OK } from './exit-codes.js';
-import { int, str, usageError, type Command } from './command.js';
+import { int, names, str, type Command } from './command.js';
 
 /** A plan, or why there is none (shown, not thrown: inspecting a model is how one finds out). */
 function attempt<T>(plan: () => T): T | string {
@@ -157,15 +157,8 @@ export const inspectCommand: Command = {
     'batch-infer inspect models/titanic --json > models/titanic/1/model.json',
   ],
   async run(values, io) {
-    const list = (flag: string): string[] | undefined => {
-      const text = str(values, flag);
-      const names = text?.split(',').map((c) => c.trim());
-      if (names?.some((c) => c === ''))
-        throw usageError(`--${flag} must be a comma-separated list, got "${text ?? ''}"`);
-      return names;
-    };
-    const features = list('features');
-    const outputs = list('outputs');
+    const features = names(values, 'features');
+    const outputs = names(values, 'outputs');
     const files = await readModelArgument(
       str(values, 'model') ?? 'weather',
       str(values, 'models') ?? BUNDLED_MODELS_DIR,

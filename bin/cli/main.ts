@@ -9,6 +9,7 @@ import { demoCommand } from './demo.js';
 import { evaluateCommand } from './evaluate.js';
 import { EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, exitCodeFor } from './exit-codes.js';
 import { inspectCommand } from './inspect.js';
+import { profileCommand } from './profile.js';
 import { promoteCommand } from './promote.js';
 import { reportCommand } from './report.js';
 import { runCommand } from './run.js';
@@ -23,6 +24,7 @@ export const COMMANDS: readonly Command[] = [
   reportCommand,
   promoteCommand,
   inspectCommand,
+  profileCommand,
 ];
 
 export function mainHelp(): string {

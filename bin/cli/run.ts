@@ -2,21 +2,11 @@
 import { createPipeline } from '../../lib/pipeline.js';
 import { INPUT_FORMATS, PROTOCOLS, type InputFormat, type Protocol } from '../../lib/pipeline-options.js';
 import { EXIT_OK } from './exit-codes.js';
-import { duration, int, list, str, usageError, type Command } from './command.js';
+import { choice, duration, int, list, names, str, usageError, type Command } from './command.js';
 import { MODEL_FLAGS } from './model-flags.js';
 import { progressSink } from './progress.js';
 import { parseShard, type Shard } from '../../lib/core/shard.js';
 import { newTraceId, parseTraceparent } from '../../lib/core/trace-context.js';
-
-function choice<T extends string>(
-  flag: string,
-  value: string | undefined,
-  choices: readonly T[],
-): T | undefined {
-  if (value !== undefined && !(choices as readonly string[]).includes(value))
-    throw usageError(`--${flag} must be one of ${choices.join(', ')}, got "${value}"`);
-  return value as T | undefined;
-}
 
 /**
  * `--shard i/N`, else the index and count an orchestrator sets: a Kubernetes Indexed Job sets only
@@ -221,20 +211,13 @@ export const runCommand: Command = {
     const ratio = ratioText === undefined ? undefined : Number(ratioText);
     if (ratio !== undefined && !(ratio >= 0 && ratio <= 1))
       throw usageError(`--max-reject-ratio must be a number from 0 to 1, got "${ratioText}"`);
-    const names = (flag: string, what: string): string[] | undefined => {
-      const text = str(values, flag);
-      const list = text?.split(',').map((c) => c.trim());
-      if (list !== undefined && list.some((c) => c === ''))
-        throw usageError(`--${flag} must be a comma-separated list of ${what} names, got "${text ?? ''}"`);
-      return list;
-    };
-    const columns = names('columns', 'column');
+    const columns = names(values, 'columns');
     const progress = progressSink(io.stderr, io.logger, duration(values, 'progress-interval') ?? 10_000);
     const optional = {
       inputFormat,
       columns,
-      features: names('features', 'column'),
-      outputs: names('outputs', 'output'),
+      features: names(values, 'features'),
+      outputs: names(values, 'outputs'),
       url: str(values, 'url'),
       model: str(values, 'model'),
       modelVersion: int(values, 'model-version', 1),
