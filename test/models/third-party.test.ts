@@ -73,7 +73,8 @@ function cell(type: string, text: string | undefined): Value | undefined {
 interface Expected {
   /** The scored rows' CSV values. */
   rows: string[][];
-  outputs: Record<string, ort.Tensor>;
+  /** Each output's values for all the rows, row-major. */
+  outputs: Record<string, { data: Value[] }>;
 }
 
 async function session(bytes: Uint8Array): Promise<ort.InferenceSession> {
@@ -102,7 +103,7 @@ function feeds(s: ort.InferenceSession, c: Case, records: Record<string, string>
 /** onnxruntime run directly on the good rows of the model's CSV. */
 async function expected(c: Case): Promise<Expected> {
   const text = await readFile(join(DATA, `${c.model}.csv`), 'utf8');
-  const records = parse(text, { columns: true }) as Record<string, string>[];
+  const records = parse<Record<string, string>>(text, { columns: true });
   const bytes = await readFile(join(REPO, c.model, '1', 'model.onnx'));
   const original = await session(bytes);
   // The same graph with its ZipMaps returned as tensors (what the server serves), for those outputs only.
@@ -117,13 +118,9 @@ async function expected(c: Case): Promise<Expected> {
       Object.assign(part, await rewritten.run(feeds(rewritten, c, chunk), c.zipmap as string[]));
     parts.push(part);
   }
-  const outputs: Record<string, ort.Tensor> = {};
-  for (const name of Object.keys(parts[0] ?? {})) {
-    const tensors = parts.map((p) => p[name] as ort.Tensor);
-    const data = tensors.flatMap((x) => Array.from(x.data as ArrayLike<number | bigint | string>));
-    const first = tensors[0] as ort.Tensor;
-    outputs[name] = { ...first, data, dims: [records.length, ...first.dims.slice(1)] } as unknown as ort.Tensor;
-  }
+  const outputs: Record<string, { data: Value[] }> = {};
+  for (const name of Object.keys(parts[0] ?? {}))
+    outputs[name] = { data: parts.flatMap((p) => Array.from((p[name] as ort.Tensor).data as ArrayLike<Value>)) };
   const header = Object.keys(records[0] ?? {});
   return { rows: records.map((r) => header.map((h) => r[h] ?? '')), outputs };
 }
@@ -133,7 +130,7 @@ function expectedColumns(c: Case, e: Expected): Map<string, Value[]> {
   const columns = new Map<string, Value[]>();
   const rows = e.rows.length;
   for (const [name, tensor] of Object.entries(e.outputs)) {
-    const data = tensor.data as ArrayLike<Value>;
+    const { data } = tensor;
     const perRow = data.length / rows;
     const isLabel = c.labels !== undefined && perRow === 1 && name !== 'variable';
     const isProbability = c.labels !== undefined && perRow === c.labels.length;
@@ -155,7 +152,7 @@ function expectedColumns(c: Case, e: Expected): Map<string, Value[]> {
 }
 
 function checkOutput(t: Test, c: Case, e: Expected, csv: string, what: string): void {
-  const records = parse(csv, { columns: true }) as Record<string, string>[];
+  const records = parse<Record<string, string>>(csv, { columns: true });
   t.equal(records.length, e.rows.length, `${what}: one output row per input row`);
   const inputColumns = Object.keys(records[0] ?? {}).slice(0, e.rows[0]?.length ?? 0);
   records.forEach((r, i) =>
@@ -233,14 +230,14 @@ t.test('OIP infer over JSON and binary answers as onnxruntime does, strings incl
   t.equal(json.status, 200);
   const answer = (await json.json()) as { outputs: { name: string; data: number[] }[] };
   const probs = answer.outputs.find((o) => o.name === 'output_probability')?.data ?? [];
-  const want = Array.from(e.outputs.output_probability?.data as Float32Array).slice(0, 8);
+  const want = (e.outputs.output_probability?.data ?? []).slice(0, 8);
   t.ok(
     probs.every((p, i) => Math.abs(p - (want[i] as number)) <= TOLERANCE),
     'JSON probabilities',
   );
   t.same(
     answer.outputs.find((o) => o.name === 'output_label')?.data,
-    Array.from(e.outputs.output_label?.data as BigInt64Array).slice(0, 4).map(Number),
+    (e.outputs.output_label?.data ?? []).slice(0, 4).map(Number),
     'JSON labels',
   );
 
@@ -333,7 +330,7 @@ t.test('rows with cells that do not parse for their input go to the rejects with
       maxRejectRatio: 1,
       ...(c.features === undefined ? {} : { features: c.features }),
     });
-    const rejected = parse(await readFile(rejects, 'utf8'), { columns: true }) as Record<string, string>[];
+    const rejected = parse<Record<string, string>>(await readFile(rejects, 'utf8'), { columns: true });
     t.same(
       rejected.map((r) => Number(r.line)),
       c.badLines,
