@@ -27,8 +27,10 @@ export { vertexCodec } from './adapters/vertex.js';
 export { sagemakerCodec } from './adapters/sagemaker.js';
 export type { BatchScorer, HttpCodec, HttpRequestSpec, HttpResponse } from './adapters/types.js';
 export { fetchContract } from './model-source.js';
+export { profileModel, type ProfileOptions, type ProfileResult } from './profile-model.js';
 export {
   readModelVersion,
+  readModelArgument,
   listModels,
   listVersions,
   BUNDLED_MODELS_DIR,

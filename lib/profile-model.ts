@@ -20,7 +20,6 @@ import { sliceRows, type Tensor } from './core/tensor.js';
 import { writeFileAtomic } from './io/atomic-file.js';
 import { expandInputs, openRecords } from './io/sources.js';
 import { readModelVersion } from './model-files.js';
-import { LoadedModel } from './onnx/loaded-model.js';
 import type { InputFormat } from './pipeline-options.js';
 import type { SourceRecord } from './types.js';
 
@@ -66,7 +65,11 @@ export async function profileModel(options: ProfileOptions): Promise<ProfileResu
     onRaw: (values) => (raw = values),
     skipRows: 0,
   });
-  const model = classifier === undefined ? undefined : await LoadedModel.load(files);
+  // onnxruntime loads only when there are predictions to profile (and only for this command).
+  const model =
+    classifier === undefined
+      ? undefined
+      : await (await import('./onnx/loaded-model.js')).LoadedModel.load(files);
   let batch = plan.allocate(BATCH);
   let n = 0;
   const score = async (tensors: Tensor[]): Promise<void> => {

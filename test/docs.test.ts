@@ -7,7 +7,7 @@ import { PACKAGE_ROOT } from '../lib/package-root.js';
 import { startServer, tempDir } from './helpers.js';
 
 // Docs stay true: every fenced ```sh block in README.md and docs/*.md runs here, in a scratch directory that
-// holds a copy of data/ and models/, with `batch-infer` on PATH (the built CLI) and a model server listening;
+// holds a copy of data/, models/ and test/fixtures/models/, with `batch-infer` on PATH (the built CLI) and a model server listening;
 // `localhost:8080` in a block means that server. A block whose fence says `no-run` (```sh no-run) is an
 // illustration (it starts a long-running server, needs a cloud, or installs things) and is skipped. ```ts
 // blocks are checked by examples.test.ts (README) or must be marked `no-run` too.
@@ -61,6 +61,10 @@ t.test('every runnable ```sh block in the docs runs', async (t) => {
   const scratch = await tempDir(t);
   await cp(join(PACKAGE_ROOT, 'data'), join(scratch, 'data'), { recursive: true });
   await cp(join(PACKAGE_ROOT, 'models'), join(scratch, 'models'), { recursive: true });
+  // The third-party models docs/models.md brings in.
+  await cp(join(PACKAGE_ROOT, 'test', 'fixtures', 'models'), join(scratch, 'test', 'fixtures', 'models'), {
+    recursive: true,
+  });
   const bin = join(scratch, '.bin');
   await mkdir(bin);
   await writeFile(
