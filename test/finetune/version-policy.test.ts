@@ -181,8 +181,10 @@ t.test('promotion under concurrent requests drops none, and moves unversioned re
   };
   const clients = Array.from({ length: 6 }, client);
   const yieldOnce = () => new Promise((resolve) => setImmediate(resolve));
-  // Conditions, not time: requests are flowing before the promotion, and v2 has answered before the end.
-  while (statuses.length < 20) await yieldOnce();
+  // Conditions, not time: requests are flowing before the promotion (every client has had an answer, from v1:
+  // 20 answers in all could come from five clients while a sixth waits on a loaded machine), and v2 has
+  // answered every client before the end.
+  while (statuses.length < 20 || answered.some((versions) => versions.length === 0)) await yieldOnce();
   t.equal((await load(url, TOKEN, { version_policy: both, default_version: 2 })).status, 200);
   while (!answered.every((versions) => versions.includes('2'))) await yieldOnce();
   stop = true;
