@@ -30,7 +30,7 @@ t.test('--version, --help and usage errors', async (t) => {
   t.equal(unknown.code, 2);
   t.match(
     unknown.stderr,
-    /unknown command "frobnicate"; commands: run, serve, evaluate, demo, report, promote\n/,
+    /unknown command "frobnicate"; commands: run, serve, evaluate, demo, report, promote, inspect, profile\n/,
   );
   const flag = await cli(['run', '--bogus']);
   t.equal(flag.code, 2);
