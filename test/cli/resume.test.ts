@@ -36,11 +36,14 @@ async function checkpoints(journal: string): Promise<number> {
   return text.split('\n').filter((l) => l.startsWith('{"rows"')).length;
 }
 
-/** Kills the run with SIGKILL once its journal holds `n` checkpoints (0: as soon as it has started). */
+/**
+ * Kills the run with SIGKILL once its journal holds `n` checkpoints (0: as soon as it has started). No bound on
+ * the wait but the run's own end: a bound in polls killed a run slowed by a loaded machine before its point.
+ */
 async function killAt(args: string[], cwd: string, n: number): Promise<void> {
   const { child, done } = start(args, cwd);
   const journal = join(cwd, 'out.csv.journal');
-  for (let i = 0; i < 600 && child.exitCode === null; i++) {
+  while (child.exitCode === null) {
     if (
       n === 0
         ? await stat(journal).then(

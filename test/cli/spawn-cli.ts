@@ -70,7 +70,10 @@ export async function serveCli(t: Test, args: string[] = []): Promise<ServingCli
     });
     void exited.then(() => reject(new Error(`serve exited early: ${stderr}`)));
   });
-  for (let i = 0; i < 100 && (await fetch(`${url}/v2/health/ready`)).status !== 200; i++) {
+  // Ready once its models are loaded: however long that takes on a loaded machine (a bound of 100 polls used to
+  // hand back a server still loading; issue #20), unless it exits first.
+  while ((await fetch(`${url}/v2/health/ready`)).status !== 200) {
+    if (child.exitCode !== null) throw new Error(`serve exited before it was ready: ${stderr}`);
     await new Promise((r) => setTimeout(r, 50));
   }
   return { child, url, exited, stderr: () => stderr };
