@@ -11,6 +11,10 @@ const U32 = new Uint32Array(F32.buffer);
 export function toHalfBits(value: number): number {
   F32[0] = value;
   const x = U32[0] as number;
+  // Rounding to float32 first may land a value just off a midpoint of two halves on it (double rounding): the
+  // tie is then broken by the side the value was on (the difference is never rounded to 0), and only an exact tie
+  // goes to even.
+  const above = Math.abs(value) - Math.abs(F32[0]);
   const sign = (x >>> 16) & 0x8000;
   const exp = (x >>> 23) & 0xff;
   let mant = x & 0x7fffff;
@@ -24,13 +28,13 @@ export function toHalfBits(value: number): number {
     let half = mant >>> shift;
     const rest = mant & ((1 << shift) - 1);
     const mid = 1 << (shift - 1);
-    if (rest > mid || (rest === mid && (half & 1) === 1)) half++;
+    if (rest > mid || (rest === mid && (above > 0 || (above === 0 && (half & 1) === 1)))) half++;
     return sign | half;
   }
   let half = (e << 10) | (mant >>> 13);
   const rest = mant & 0x1fff;
   // A carry out of the mantissa moves into the exponent, which is the right rounding (up to Infinity).
-  if (rest > 0x1000 || (rest === 0x1000 && (half & 1) === 1)) half++;
+  if (rest > 0x1000 || (rest === 0x1000 && (above > 0 || (above === 0 && (half & 1) === 1)))) half++;
   return sign | half;
 }
 

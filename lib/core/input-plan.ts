@@ -198,7 +198,7 @@ export function planInputs(contract: ModelContract, features?: readonly string[]
   // Each input reads the column of its name, or `<name>_<j>` for element j of an `[N, K]` input (the way output
   // columns are named), so several inputs of any width map onto a flat table.
   const bad = contract.inputs.find(
-    (i) => i.shape.length > 2 || (i.shape.length === 2 && (i.shape[1] ?? -1) < 1),
+    (i) => i.shape.length === 0 || i.shape.length > 2 || (i.shape.length === 2 && (i.shape[1] ?? -1) < 1),
   );
   if (bad !== undefined)
     fail(
