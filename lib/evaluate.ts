@@ -95,6 +95,8 @@ export interface CompareVersionsOptions {
   models?: string;
   /** Column holding the true label. @default the model's target */
   target?: string;
+  /** The K columns of a model's one `[N, K]` input (the pipeline's `features`). @default the model's own */
+  features?: readonly string[];
   /** @default DEFAULT_BOOTSTRAP */
   bootstrap?: Partial<BootstrapOptions>;
   signal?: AbortSignal;
@@ -136,6 +138,7 @@ export async function compareVersions(o: CompareVersionsOptions): Promise<ModelC
         ...(o.champion === undefined ? {} : { modelVersion: o.champion }),
         ...(o.url === undefined ? {} : { url: o.url }),
         ...(o.models === undefined ? {} : { models: o.models }),
+        ...(o.features === undefined ? {} : { features: o.features }),
         ...(o.signal === undefined ? {} : { signal: o.signal }),
       });
       champion = summary.model.version ?? null;

@@ -13,7 +13,7 @@ import { compareVersions, evaluateScoredCsv, modelContract } from '../../lib/eva
 import { createPipeline } from '../../lib/pipeline.js';
 import { BUNDLED_MODELS_DIR } from '../../lib/model-files.js';
 import { EXIT_OK } from './exit-codes.js';
-import { int, list, str, usageError, type Command } from './command.js';
+import { int, list, names, str, usageError, type Command } from './command.js';
 import { MODEL_FLAGS } from './model-flags.js';
 
 function table(report: ClassificationReport, labels: readonly string[]): string {
@@ -60,6 +60,11 @@ export const evaluateCommand: Command = {
       description: 'Column holding the true label.',
       default: "the model's target (weather)",
     },
+    features: {
+      type: 'string',
+      value: '<a,b,…>',
+      description: "The K columns, in order, that feed a model's one [N, K] input (as run --features).",
+    },
     ...MODEL_FLAGS,
     'compare-version': {
       type: 'string',
@@ -83,6 +88,7 @@ export const evaluateCommand: Command = {
     const modelVersion = int(values, 'model-version', 1);
     const challenger = int(values, 'compare-version', 1);
     const models = str(values, 'models') ?? BUNDLED_MODELS_DIR;
+    const features = names(values, 'features');
     if (challenger !== undefined) {
       const comparison = await compareVersions({
         inputs,
@@ -92,6 +98,7 @@ export const evaluateCommand: Command = {
         signal: io.signal,
         ...(modelVersion === undefined ? {} : { champion: modelVersion }),
         ...(url === undefined ? {} : { url }),
+        ...(features === undefined ? {} : { features }),
         ...(str(values, 'target') === undefined ? {} : { target: str(values, 'target') as string }),
       });
       io.stdout.write(
@@ -105,6 +112,10 @@ export const evaluateCommand: Command = {
         '--input is given several times: evaluate one file, or compare sets with --compare-version',
       );
     const contract = await modelContract({ model, version: modelVersion, url, models, signal: io.signal });
+    if (contract.labels.length === 0)
+      throw usageError(
+        `evaluate reports classification metrics, and model ${model} is not a classifier (no labels)`,
+      );
     const target = str(values, 'target') ?? contract.target;
     if (target === undefined) throw usageError(`--target is required: model ${model} names no target column`);
     const dir = await mkdtemp(join(tmpdir(), 'batch-infer-evaluate-'));
@@ -118,6 +129,7 @@ export const evaluateCommand: Command = {
         signal: io.signal,
         ...(url === undefined ? {} : { url }),
         ...(modelVersion === undefined ? {} : { modelVersion }),
+        ...(features === undefined ? {} : { features }),
       });
       const report = await evaluateScoredCsv(output, contract.labels, target);
       io.stdout.write(

@@ -137,3 +137,45 @@ t.test(
     t.equal(usage.code, 2, 'profile needs --models (it writes there)');
   },
 );
+
+t.test('evaluate works for any classifier given its label column', async (t) => {
+  const dir = await tempDir(t);
+  // Labelled data: iris rows all labelled setosa, so the model is right exactly on the setosa rows (petals < 2.5).
+  const rows = (await readFile(join(FIXTURES, 'data', 'iris_rf.csv'), 'utf8')).trim().split('\n');
+  const labelled = [`${rows[0] ?? ''},species`, ...rows.slice(1).map((r) => `${r},setosa`)];
+  const { writeFile } = await import('node:fs/promises');
+  await writeFile(join(dir, 'labelled.csv'), `${labelled.join('\n')}\n`);
+  const setosa = rows.slice(1).filter((r) => Number(r.split(',')[2]) < 2.5).length;
+  const result = await runCli([
+    'evaluate',
+    '--models',
+    FIXTURES,
+    '--model',
+    'iris_rf',
+    '--input',
+    join(dir, 'labelled.csv'),
+    '--target',
+    'species',
+    '--features',
+    'sepal_length,sepal_width,petal_length,petal_width',
+    '--json',
+  ]);
+  t.equal(result.code, 0, result.stderr);
+  const report = JSON.parse(result.stdout) as { rows: number; accuracy: number };
+  t.equal(report.rows, rows.length - 1);
+  t.equal(report.accuracy, setosa / (rows.length - 1), 'right exactly on the setosa rows');
+
+  const regressor = await runCli([
+    'evaluate',
+    '--models',
+    FIXTURES,
+    '--model',
+    'regressor',
+    '--input',
+    join(dir, 'labelled.csv'),
+    '--target',
+    'species',
+  ]);
+  t.equal(regressor.code, 2);
+  t.match(regressor.stderr, /not a classifier/);
+});
