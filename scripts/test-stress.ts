@@ -5,8 +5,9 @@
  *
  * The hogs are Debian's `stress-ng --cpu N` when it is installed, otherwise N Node processes that spin; N is
  * the number of cores. tap runs as `npm test` runs it (its own parallelism, per-file timeout and configuration)
- * on the files given, by default the suites where timing matters: server, pipeline, reliability, streams, CLI
- * and the testing helpers. It exits with tap's status; the hogs are stopped however it ends.
+ * on the files given, by default the suites where timing matters (servers, worker threads, child processes,
+ * sockets, retries and timeouts): server, pipeline, reliability, streams, cli, testing, monitoring and finetune.
+ * It exits with tap's status; the hogs are stopped however it ends.
  *
  * Usage: npm run test:stress [-- [--hogs N] [tap arguments: files or directories…]]
  * @example npm run test:stress -- test                    # the whole suite under load
@@ -18,7 +19,7 @@ import { availableParallelism, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { PACKAGE_ROOT } from '../lib/package-root.js';
 
-/** The suites run by default: the ones with servers, workers, child processes, sockets and timeouts. */
+/** The suites run by default. */
 const DEFAULT_SUITES = [
   'test/server',
   'test/pipeline',
@@ -26,10 +27,15 @@ const DEFAULT_SUITES = [
   'test/streams',
   'test/cli',
   'test/testing',
+  'test/monitoring',
+  'test/finetune',
 ];
 
-/** A hog in case the script itself is killed: it stops once its parent is gone (reparented to init). */
-const NODE_HOG = `for (;;) { for (let i = 0; i < 1e8; i++); if (process.ppid === 1) break; }`;
+/**
+ * A CPU hog for machines without stress-ng. It also stops by itself once its parent is gone (its parent process
+ * id changes), should this script be killed before it can stop it.
+ */
+const NODE_HOG = `const parent = process.ppid; for (;;) { for (let i = 0; i < 1e8; i++); if (process.ppid !== parent) break; }`;
 
 interface Hogs {
   kind: string;
