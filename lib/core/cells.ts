@@ -6,7 +6,7 @@
  *   refused;
  * - integers: an integral decimal within the type's range (`3`, `-2`, `3.0`); an empty cell is refused;
  * - BOOL: `true`/`false`/`1`/`0`, any case; an empty cell is refused;
- * - BYTES: the text as it is.
+ * - BYTES: the text as it is (empty included; a record without the column is refused).
  *
  * A writer returns the raw numeric value (for data-quality and drift profiles; NaN for strings and missing
  * values) or, for a refused cell, the reason as a string.
@@ -99,7 +99,8 @@ const boolWriter: CellWriter = (text, data, at) => {
 };
 
 const stringWriter: CellWriter = (text, data, at) => {
-  (data as string[])[at] = text ?? '';
+  if (text === undefined) return 'missing value';
+  (data as string[])[at] = text;
   return Number.NaN;
 };
 

@@ -5,6 +5,7 @@
  * itself from the server it scores against.
  */
 import { BatchInferError, ErrorCodes, show } from '../errors.js';
+import { isDatatype } from './datatypes.js';
 import type { FeatureSpec } from './features.js';
 import type { ReferenceProfile } from './profile.js';
 
@@ -85,11 +86,12 @@ function checkTensors(value: unknown, field: string, name: string): void {
     if (
       !isObject(t) ||
       typeof t.name !== 'string' ||
-      typeof t.datatype !== 'string' ||
-      !Array.isArray(t.shape)
+      !isDatatype(t.datatype) ||
+      !Array.isArray(t.shape) ||
+      !t.shape.every((d) => Number.isInteger(d) && (d as number) >= -1)
     ) {
       fail(
-        `model.json of ${show(name)}: every \`${field}\` entry needs name, datatype and shape, got ${show(t)}`,
+        `model.json of ${show(name)}: every \`${field}\` entry needs a name, an OIP datatype and a shape of integers ≥ -1, got ${show(t)}`,
         name,
       );
     }

@@ -32,30 +32,56 @@ export function elementJson(tensor: Tensor, i: number): string {
   return data instanceof Float32Array ? formatProbability(n) : String(n);
 }
 
+/** Integer datatypes: the values they hold, as [lowest, one past the highest]. */
+const INTEGER_RANGES: Partial<Record<Datatype, readonly [number, number]>> = {
+  UINT8: [0, 2 ** 8],
+  UINT16: [0, 2 ** 16],
+  UINT32: [0, 2 ** 32],
+  UINT64: [0, 2 ** 64],
+  INT8: [-(2 ** 7), 2 ** 7],
+  INT16: [-(2 ** 15), 2 ** 15],
+  INT32: [-(2 ** 31), 2 ** 31],
+  INT64: [-(2 ** 63), 2 ** 63],
+};
+
 /**
- * A JSON array's values as tensor data of a datatype, or a reason they are not: a value the datatype cannot
- * hold is refused, never wrapped or truncated.
+ * Which JSON values a datatype takes: a value it cannot hold is refused rather than wrapped (300 as INT8),
+ * truncated (1.5 as INT32) or overflowed (1e39 as FP32 is Infinity, and a model would answer NaN). A float may
+ * be `null`, which is NaN: JSON has no NaN, JSON.stringify writes it as null, and models exported from
+ * scikit-learn pipelines take NaN for a missing value.
+ */
+function elementCheck(datatype: Datatype): (v: unknown) => boolean {
+  if (datatype === 'BYTES') return (v) => typeof v === 'string';
+  if (datatype === 'BOOL') return (v) => typeof v === 'boolean';
+  if (datatype === 'FP16')
+    return (v) => v === null || (typeof v === 'number' && (toHalfBits(v) & 0x7c00) !== 0x7c00);
+  if (datatype === 'FP64') return (v) => v === null || (typeof v === 'number' && Number.isFinite(v));
+  if (datatype === 'FP32')
+    return (v) => v === null || (typeof v === 'number' && Number.isFinite(Math.fround(v)));
+  const [low, end] = INTEGER_RANGES[datatype] ?? [0, 0];
+  return (v) => typeof v === 'number' && Number.isInteger(v) && v >= low && v < end;
+}
+
+/**
+ * A JSON array's values as tensor data of a datatype, or the reason they are not
+ * (`element 3 is 300, not a valid INT8 value`): a value the datatype cannot hold is refused, never wrapped or
+ * truncated. 64-bit integers arrive as JSON numbers, exact up to 2^53.
  */
 export function tensorDataFromJson(datatype: Datatype, values: readonly unknown[]): TensorData | string {
   const count = values.length;
-  if (datatype === 'BYTES') {
-    const i = values.findIndex((v) => typeof v !== 'string');
-    return i < 0 ? (values as string[]).slice() : `element ${i} is not a string`;
+  const valid = elementCheck(datatype);
+  for (let i = 0; i < count; i++) {
+    const v = values[i];
+    if (!valid(v)) return `element ${i} is ${JSON.stringify(v) ?? String(v)}, not a valid ${datatype} value`;
   }
+  if (datatype === 'BYTES') return (values as string[]).slice();
   const info = datatypeInfo(datatype);
   const out = info.create(count);
   for (let i = 0; i < count; i++) {
     const v = values[i];
-    if (datatype === 'BOOL') {
-      if (typeof v !== 'boolean') return `element ${i} is not a boolean`;
-      out[i] = v ? 1 : 0;
-    } else if (v === null && (datatype === 'FP16' || datatype === 'FP32' || datatype === 'FP64'))
-      out[i] = datatype === 'FP16' ? toHalfBits(Number.NaN) : Number.NaN;
-    else if (typeof v !== 'number') return `element ${i} is not a number`;
-    else if (info.bigint) {
-      if (!Number.isInteger(v)) return `element ${i} is not an integer`;
-      out[i] = BigInt(v);
-    } else out[i] = datatype === 'FP16' ? toHalfBits(v) : v;
+    const n = v === null ? Number.NaN : (v as number);
+    if (datatype === 'BOOL') out[i] = v === true ? 1 : 0;
+    else out[i] = info.bigint ? BigInt(n) : datatype === 'FP16' ? toHalfBits(n) : n;
   }
   return out as TypedTensorData;
 }

@@ -22,7 +22,7 @@ const describe = (t: TensorSpec): string => `${t.datatype} ${show(t.shape)}`;
 
 /**
  * model.json's tensors checked against the graph's: the same names, datatypes and ranks, each dim equal unless
- * one side leaves it variable (-1). The declared shapes are kept (they may fix what the graph leaves open).
+ * one side leaves it variable (-1). Each dim is the more specific of the two.
  */
 function agreeingTensors(
   name: string,
@@ -57,7 +57,12 @@ function agreeingTensors(
         name,
         `model.json says ${kind} ${show(d.name)} is ${describe(d)}; model.onnx has ${describe(g)}`,
       );
-    return { name: d.name, datatype: d.datatype, shape: [...d.shape] };
+    // The more specific of the two: a dim the graph fixes stays fixed where model.json says -1.
+    return {
+      name: d.name,
+      datatype: d.datatype,
+      shape: d.shape.map((dim, i) => (dim === -1 ? (g.shape[i] as number) : dim)),
+    };
   });
 }
 
@@ -85,14 +90,18 @@ export function contractFromGraph(
   const labels = json.labels ?? graph.labels;
   if (json.labels !== undefined && graph.labels.length > 0 && show(json.labels) !== show(graph.labels))
     disagree(name, `model.json's labels ${show(json.labels)} differ from the graph's ${show(graph.labels)}`);
-  const probability = json.probability_output ?? graph.probabilityOutput;
-  const label = json.label_output ?? graph.labelOutput;
+  const outputs = agreeingTensors(name, 'output', json.outputs, graph.outputs);
+  // The graph's roles hold for outputs model.json keeps; its own roles are checked by completeContract.
+  const kept = (output: string | undefined): string | undefined =>
+    output !== undefined && outputs.some((o) => o.name === output) ? output : undefined;
+  const probability = json.probability_output ?? kept(graph.probabilityOutput);
+  const label = json.label_output ?? kept(graph.labelOutput);
   return completeContract(
     {
       ...json,
       source: 'model.json',
       inputs: agreeingTensors(name, 'input', json.inputs, graph.inputs),
-      outputs: agreeingTensors(name, 'output', json.outputs, graph.outputs),
+      outputs,
       labels,
       ...(probability === undefined ? {} : { probability_output: probability }),
       ...(label === undefined ? {} : { label_output: label }),

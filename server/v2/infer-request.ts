@@ -7,11 +7,11 @@
  * The result is plain typed arrays, ready for any inference engine.
  */
 import { BatchInferError, ErrorCodes, show } from '../../lib/errors.js';
-import { datatypeInfo, elementCount, isDatatype, type NumericDatatype } from '../../lib/core/datatypes.js';
-import { toHalfBits } from '../../lib/core/fp16.js';
+import { elementCount, isDatatype } from '../../lib/core/datatypes.js';
+import { tensorDataFromJson } from '../../lib/core/tensor-json.js';
 import type { Datatype, ModelContract, TensorSpec } from '../../lib/core/model-contract.js';
 import type { Tensor, TensorData } from '../inference/types.js';
-import { decodeTensorBytes, INFERENCE_HEADER } from './binary.js';
+import { binarySize, decodeTensorBytes, INFERENCE_HEADER } from './binary.js';
 
 export interface ParsedInferRequest {
   id?: string;
@@ -65,36 +65,6 @@ function checkShape(spec: TensorSpec, shape: unknown): number[] {
   return dims;
 }
 
-/** Integer datatypes: the values they hold, as [lowest, one past the highest]. */
-const INTEGER_RANGES: Partial<Record<NumericDatatype, readonly [number, number]>> = {
-  UINT8: [0, 2 ** 8],
-  UINT16: [0, 2 ** 16],
-  UINT32: [0, 2 ** 32],
-  UINT64: [0, 2 ** 64],
-  INT8: [-(2 ** 7), 2 ** 7],
-  INT16: [-(2 ** 15), 2 ** 15],
-  INT32: [-(2 ** 31), 2 ** 31],
-  INT64: [-(2 ** 63), 2 ** 63],
-};
-
-/**
- * Which JSON values a datatype takes: a value it cannot hold is refused rather than wrapped (300 as INT8),
- * truncated (1.5 as INT32) or overflowed (1e39 as FP32 is Infinity, and the model would answer NaN). A float
- * may be `null`, which is NaN: JSON has no NaN, JSON.stringify writes it as null, and models exported from
- * scikit-learn pipelines take NaN for a missing value.
- */
-function elementCheck(datatype: Datatype): (v: unknown) => boolean {
-  if (datatype === 'BYTES') return (v) => typeof v === 'string';
-  if (datatype === 'BOOL') return (v) => typeof v === 'boolean';
-  if (datatype === 'FP16')
-    return (v) => v === null || (typeof v === 'number' && (toHalfBits(v) & 0x7c00) !== 0x7c00);
-  if (datatype === 'FP64') return (v) => v === null || (typeof v === 'number' && Number.isFinite(v));
-  if (datatype === 'FP32')
-    return (v) => v === null || (typeof v === 'number' && Number.isFinite(Math.fround(v)));
-  const [low, end] = INTEGER_RANGES[datatype] ?? [0, 0];
-  return (v) => typeof v === 'number' && Number.isInteger(v) && v >= low && v < end;
-}
-
 /**
  * `data` in row-major order. It may be flat or nested, but at most as deep as the shape has dimensions: a
  * client's nesting is walked only that far, so no request can make the walk recurse without bound.
@@ -119,22 +89,9 @@ function jsonTensorData(name: string, datatype: Datatype, dims: number[], data: 
   const count = elementCount(dims);
   if (flat.length !== count)
     bad(`Input ${show(name)}: shape ${show(dims)} needs ${count} values, got ${flat.length}`);
-  const valid = elementCheck(datatype);
-  const invalid = (i: number): never =>
-    bad(`Input ${show(name)}: element ${i} is ${show(flat[i])}, not a valid ${datatype} value`);
-  if (datatype === 'BYTES') {
-    for (let i = 0; i < count; i++) if (!valid(flat[i])) invalid(i);
-    return flat.slice(0, count) as string[];
-  }
-  const info = datatypeInfo(datatype);
-  const typed = info.create(count);
-  for (let i = 0; i < count; i++) {
-    const v = flat[i];
-    if (!valid(v)) invalid(i);
-    const n = v === null ? Number.NaN : (v as number);
-    typed[i] = info.bigint ? BigInt(n) : datatype === 'FP16' ? toHalfBits(n) : n;
-  }
-  return typed as TensorData;
+  const values = tensorDataFromJson(datatype, flat);
+  if (typeof values === 'string') bad(`Input ${show(name)}: ${values}`);
+  return values;
 }
 
 function toTensor(spec: TensorSpec, input: Record<string, unknown>, blob: Buffer | undefined): Tensor {
@@ -154,6 +111,10 @@ function toTensor(spec: TensorSpec, input: Record<string, unknown>, blob: Buffer
   if (input.data !== undefined)
     bad(`Input ${show(spec.name)}: give \`data\` or \`parameters.binary_data_size\`, not both`);
   const count = elementCount(dims);
+  if (datatype !== 'BYTES' && blob.length !== binarySize(datatype, count))
+    bad(
+      `Input ${show(spec.name)}: has ${blob.length} bytes of binary data, but shape ${show(dims)} of ${datatype} needs ${binarySize(datatype, count)}`,
+    );
   return {
     name: spec.name,
     datatype,
