@@ -51,7 +51,7 @@ function flatRecord(record: Record<string, unknown>): Record<string, unknown> {
   if (!Object.values(record).some(Array.isArray)) return record;
   const flat: Record<string, unknown> = { ...record };
   for (const [key, value] of Object.entries(record))
-    if (Array.isArray(value)) value.forEach((v, j) => (flat[`${key}_${j}`] ??= v));
+    if (Array.isArray(value)) (value as unknown[]).forEach((v, j) => (flat[`${key}_${j}`] ??= v));
   return flat;
 }
 
@@ -102,7 +102,8 @@ function writeArray(
     // A float array element must be a number (not text that parses as one): the form feature vectors take.
     if (spec.datatype !== 'BYTES' && typeof v !== 'number' && typeof v !== 'boolean' && v !== null)
       badInstance(where, `feature ${i} is ${show(v)}, not a number`);
-    const result = write(v === null ? '' : String(v), tensor.data, row * width + i);
+    const text = typeof v === 'string' ? v : v === null ? '' : JSON.stringify(v);
+    const result = write(text, tensor.data, row * width + i);
     if (typeof result === 'string') badInstance(where, `feature ${i}: ${result}`);
   });
 }

@@ -81,7 +81,7 @@ export function parseCommandArgs(command: Command, args: string[], env: NodeJS.P
   if (flag !== undefined && positionals.length > 0) {
     if (positionals.length > 1 || values[flag] !== undefined)
       throw usageError(`Give one ${flag}, as an argument or as --${flag}; got ${[...positionals].join(' ')}`);
-    values[flag] = positionals[0] as string;
+    values[flag] = positionals[0];
   }
   return values.help === true ? values : applyDefaults(command, values, env);
 }

@@ -105,9 +105,12 @@ function skeleton(contract: ModelContract, features: readonly string[] | undefin
     (contract.features.length === 0 && contract.inputs.length === 1 && k > 1
       ? Array.from({ length: k }, (_, j) => `${only?.name ?? 'input'}_${j}`)
       : undefined);
-  const { source: _source, platform: _platform, ...rest } = contract;
+  // `source` and `platform` are the loader's to say, not a model.json's.
+  const rest: Partial<ModelContract> = { ...contract };
+  delete rest.source;
+  delete rest.platform;
   return {
-    ...rest,
+    ...(rest as PartialContract),
     description: contract.description ?? '',
     features: names === undefined ? contract.features : names.map((name) => ({ name, column: name })),
   };

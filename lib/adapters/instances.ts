@@ -57,7 +57,7 @@ export function instancesJson(inputs: readonly Tensor[]): Buffer {
 
 /** An output's values, row by row, as a tensor of its contract's datatype. */
 function outputOf(spec: TensorSpec, values: unknown[], rows: number): Tensor {
-  const flat = values.flatMap((v) => (Array.isArray(v) ? v.flat(Infinity) : [v]));
+  const flat = values.flatMap((v): unknown[] => (Array.isArray(v) ? (v.flat(Infinity) as unknown[]) : [v]));
   const inner = spec.shape.slice(1);
   const perRow = rows === 0 ? 0 : flat.length / rows;
   const fits = !inner.includes(-1) && elementCount(inner) === perRow;
@@ -91,7 +91,7 @@ export function readInstancePredictions(
     }
     const key = name === contract.label_output ? 'label' : name;
     const single = contract.outputs.length === 1;
-    const values = predictions.map((p, i) => {
+    const values = (predictions as unknown[]).map((p, i): unknown => {
       if (isObject(p) && Object.hasOwn(p, key)) return p[key];
       if (single && !isObject(p)) return p;
       return badResponse(`Prediction ${i} lacks ${show(key)}: ${show(p).slice(0, 200)}`);

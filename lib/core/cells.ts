@@ -42,7 +42,7 @@ function floatValue(text: string | undefined): number | string {
   const value = decimalValue(text);
   if (!Number.isNaN(value)) return value;
   if (text === undefined) return 'missing value';
-  const trimmed = (text ?? '').trim();
+  const trimmed = text.trim();
   if (trimmed === '' || trimmed.toLowerCase() === 'nan') return Number.NaN;
   const parsed = parseDecimal(text);
   return parsed.ok ? parsed.value : parsed.reason;

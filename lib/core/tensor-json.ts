@@ -72,7 +72,8 @@ export function tensorDataFromJson(datatype: Datatype, values: readonly unknown[
   const valid = elementCheck(datatype);
   for (let i = 0; i < count; i++) {
     const v = values[i];
-    if (!valid(v)) return `element ${i} is ${JSON.stringify(v) ?? String(v)}, not a valid ${datatype} value`;
+    if (!valid(v))
+      return `element ${i} is ${v === undefined ? 'missing' : JSON.stringify(v)}, not a valid ${datatype} value`;
   }
   if (datatype === 'BYTES') return (values as string[]).slice();
   const info = datatypeInfo(datatype);

@@ -5,7 +5,7 @@
 import * as ort from 'onnxruntime-node';
 import { BatchInferError, ErrorCodes } from '../errors.js';
 import { datatypeOfOrt, ortType } from '../core/datatypes.js';
-import type { Tensor, TensorData } from '../core/tensor.js';
+import type { Tensor } from '../core/tensor.js';
 
 export function ortFeeds(inputs: readonly Tensor[]): Record<string, ort.Tensor> {
   const feeds: Record<string, ort.Tensor> = {};
@@ -29,6 +29,6 @@ export function outputTensors(
     const datatype = datatypeOfOrt(tensor.type);
     if (datatype === undefined)
       throw new BatchInferError(ErrorCodes.INFERENCE, `Output ${name} has unsupported type ${tensor.type}`);
-    return { name, datatype, shape: [...tensor.dims], data: tensor.data as TensorData };
+    return { name, datatype, shape: [...tensor.dims], data: tensor.data };
   });
 }
