@@ -265,8 +265,8 @@ async function readVersionDir(
       context: { model: name },
     });
   }
-  const graph = readGraph(bytes, name);
   const json = await readJsonFile(join(dir, 'model.json'), name, true);
+  const graph = readGraph(bytes, name);
   return {
     name,
     version,

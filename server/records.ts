@@ -67,13 +67,21 @@ export function jsonInstance(plan: InputPlan, instance: unknown, where: string):
   }
   return badInstance(
     where,
-    `expected a record (an object of column values) or an array of input values, got ${show(instance)}`,
+    `expected a record (an object of column values) or an array of ${arrayWidth(plan) ?? 'input'} feature values, got ${show(instance)}`,
   );
 }
 
 /** The instances of a JSON `instances` list; a bad one is named by its index, `instances[3]`. */
 export function jsonInstances(plan: InputPlan, instances: readonly unknown[]): Instance[] {
   return instances.map((instance, i) => jsonInstance(plan, instance, `instances[${i}]`));
+}
+
+/** Values per row of a model's only input, when it has one. */
+function arrayWidth(plan: InputPlan): number | undefined {
+  const [only] = plan.inputs;
+  return plan.inputs.length === 1 && only !== undefined
+    ? only.shape.slice(1).reduce((a, b) => a * b, 1)
+    : undefined;
 }
 
 /** Writes an array instance into row `row` of the only input. */
@@ -95,14 +103,15 @@ function writeArray(
   if (array.length !== width)
     badInstance(
       where,
-      `an array instance needs ${width} values${plan.monitored.length === width ? ` (${plan.monitored.map((f) => f.name).join(', ')})` : ''}, got ${array.length}`,
+      `a feature array needs ${width} values${plan.monitored.length === width ? ` (${plan.monitored.map((f) => f.name).join(', ')})` : ''}, got ${array.length}`,
     );
   const write = cellWriter(spec.datatype);
   array.forEach((v, i) => {
     // A float array element must be a number (not text that parses as one): the form feature vectors take.
-    if (spec.datatype !== 'BYTES' && typeof v !== 'number' && typeof v !== 'boolean' && v !== null)
+    // A feature array is model-ready values: numbers (booleans for BOOL), strings for BYTES; no null, no text.
+    if (spec.datatype !== 'BYTES' && typeof v !== 'number' && typeof v !== 'boolean')
       badInstance(where, `feature ${i} is ${show(v)}, not a number`);
-    const text = typeof v === 'string' ? v : v === null ? '' : JSON.stringify(v);
+    const text = typeof v === 'string' ? v : JSON.stringify(v);
     const result = write(text, tensor.data, row * width + i);
     if (typeof result === 'string') badInstance(where, `feature ${i}: ${result}`);
   });

@@ -12,7 +12,7 @@
  * The repository extension (research/serving.md §1.6) drives `load`, `unload` and `index`.
  */
 import type { Logger } from 'pino';
-import { BatchInferError, ErrorCodes, show } from '../lib/errors.js';
+import { BatchInferError, ErrorCodes, isBatchInferError, show } from '../lib/errors.js';
 import type { ModelContract } from '../lib/core/model-contract.js';
 import {
   listModels,
@@ -21,6 +21,7 @@ import {
   readModelVersion,
   selectVersions,
   type ModelConfig,
+  type ModelVersionFiles,
 } from '../lib/model-files.js';
 import { PoolEngine } from './inference/pool-engine.js';
 import { MODEL_NAME } from './model-name.js';
@@ -273,7 +274,14 @@ export class ModelRepository {
 
   async #loadVersion(name: string, version: number): Promise<Loaded> {
     const where = `version ${version} of model ${show(name)}`;
-    const files = await readModelVersion(this.dir, name, version);
+    let files: ModelVersionFiles;
+    try {
+      files = await readModelVersion(this.dir, name, version);
+    } catch (err) {
+      if (isBatchInferError(err, ErrorCodes.MODEL_CONTRACT))
+        err.message = `Cannot load ${where}: ${err.message.replace(`${name}: `, '')}`;
+      throw err;
+    }
     const key = `${name}/${version}#${++this.#generation}`;
     try {
       await this.#pool.load(key, {

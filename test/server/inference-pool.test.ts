@@ -64,7 +64,7 @@ t.test('a model that onnxruntime refuses fails to load with BI_ERR_MODEL_CONTRAC
   );
   await t.rejects(pool.load('weather', { ...(await weather()), inputNames: ['other'] }), {
     code: 'BI_ERR_MODEL_CONTRACT',
-    message: /declares input other that model.onnx lacks/,
+    message: /names input other that model.onnx lacks/,
   });
 });
 
