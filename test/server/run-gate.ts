@@ -24,8 +24,6 @@ export interface RunGate {
   readonly held: number;
   /** Times a worker computed a caught run (`spin` mode; each answer swallowed while the gate is closed). */
   readonly computed: number;
-  /** Whether `open()` was called. */
-  readonly isOpen: boolean;
   /** Resolves once `condition()` holds; checked after every run caught or computed. */
   until(condition: () => boolean): Promise<void>;
   /** Lets every caught run finish, and every later one pass untouched. */
@@ -82,8 +80,8 @@ export function holdRuns(t: Test, options: RunGateOptions = {}): RunGate {
     changed();
   };
   proto.emit = function (this: Worker, event: string | symbol, ...args: unknown[]): boolean {
-    const reply = args[0] as WorkerReply | undefined;
-    if (event === 'message' && reply !== undefined && reply.type === 'done' && spinning.has(reply.id)) {
+    const reply = args[0] as WorkerReply | null | undefined;
+    if (event === 'message' && reply?.type === 'done' && spinning.has(reply.id)) {
       const run = spinning.get(reply.id) as { worker: Worker; request: RunRequest };
       computed++;
       if (!open) {
@@ -108,9 +106,6 @@ export function holdRuns(t: Test, options: RunGateOptions = {}): RunGate {
     },
     get computed() {
       return computed;
-    },
-    get isOpen() {
-      return open;
     },
     until(condition) {
       return new Promise((resolve) => {
