@@ -37,6 +37,8 @@ export interface IndexEntry {
   version?: string;
   state: 'READY' | 'UNAVAILABLE';
   reason: string;
+  /** A served version's contract source (a batch-infer extension): its ONNX graph alone, or with model.json. */
+  contract?: 'graph' | 'model.json';
 }
 
 /** A loaded model version: its contract, its engine and the hash of the model.onnx it runs. */
@@ -224,7 +226,13 @@ export class ModelRepository {
       for (const version of [...versions].sort((a, b) => a - b)) {
         entries.push(
           served.has(version)
-            ? { name, version: String(version), state: 'READY', reason: '' }
+            ? {
+                name,
+                version: String(version),
+                state: 'READY',
+                reason: '',
+                contract: served.get(version)?.current?.contract.source ?? 'model.json',
+              }
             : { name, version: String(version), state: 'UNAVAILABLE', reason },
         );
       }

@@ -102,7 +102,7 @@ t.test('the bundled repository serves v1 only, as before v2 existed', async (t) 
   ).json();
   t.same(
     index,
-    [{ name: 'weather', version: '1', state: 'READY', reason: '' }],
+    [{ name: 'weather', version: '1', state: 'READY', reason: '', contract: 'model.json' }],
     'the index lists what the policy selects',
   );
 });

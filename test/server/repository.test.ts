@@ -47,7 +47,7 @@ t.test('a wrong or missing token gets 401; the right one lists the repository', 
   }
   const index = await post(url, '/index');
   t.equal(index.status, 200);
-  t.same(index.body, [{ name: 'weather', version: '1', state: 'READY', reason: '' }]);
+  t.same(index.body, [{ name: 'weather', version: '1', state: 'READY', reason: '', contract: 'model.json' }]);
 });
 
 t.test('unload, index and load', async (t) => {
@@ -63,10 +63,10 @@ t.test('unload, index and load', async (t) => {
   t.equal((await fetch(`${url}/v2/models/lookup/ready`)).status, 404);
   t.same((await post(url, '/index')).body, [
     { name: 'lookup', version: '1', state: 'UNAVAILABLE', reason: 'unloaded' },
-    { name: 'weather', version: '1', state: 'READY', reason: '' },
+    { name: 'weather', version: '1', state: 'READY', reason: '', contract: 'model.json' },
   ]);
   t.same((await post(url, '/index', admin, { ready: true })).body, [
-    { name: 'weather', version: '1', state: 'READY', reason: '' },
+    { name: 'weather', version: '1', state: 'READY', reason: '', contract: 'model.json' },
   ]);
   let text = await (await fetch(`${url}/metrics`)).text();
   t.equal(metric(text, 'model_info', 'model_name="lookup"'), 0, 'model_info forgets an unloaded model');
@@ -114,7 +114,7 @@ t.test('a load that fails keeps serving the loaded versions', async (t) => {
   t.equal(served.body.model_version, '1');
   const index = (await post(url, '/index')).body as { version: string; state: string; reason: string }[];
   t.match(index, [
-    { version: '1', state: 'READY', reason: '' },
+    { version: '1', state: 'READY', reason: '', contract: 'model.json' },
     { version: '2', state: 'UNAVAILABLE', reason: /model.onnx is not a valid ONNX model/ },
   ]);
 });
