@@ -4,7 +4,8 @@
  *
  *   npm run bench                      full run (1M-row pipeline, 10M rows for memory; 20–30 minutes on 2 cores)
  *   npm run bench -- --quick           smoke mode: 20k rows, 1 repeat, < 2 minutes; checks the output is well formed
- *   options: --rows <n> (pipeline size)  --repeats <n>  --only limits,memory,online,scaling  --no-build  --seed <n>
+ *   options: --rows <n> (pipeline size)  --repeats <n>  --only limits,models,memory,online,scaling  --no-build
+ *            --seed <n>
  *            --profile <dir>: every child writes CPU profiles there (summarize with benchmarks/profile.ts)
  *
  * No timing assertion anywhere: the run fails only if a figure cannot be measured or the output is malformed.
@@ -21,10 +22,11 @@ import { formatTable, machineInfo, type Measurement } from './lib/stats.js';
 import type { FigureContext } from './figures/context.js';
 import { endToEnd } from './figures/end-to-end.js';
 import { memory } from './figures/memory.js';
+import { models } from './figures/models.js';
 import { online } from './figures/online.js';
 import { scaling } from './figures/scaling.js';
 
-const FIGURES = ['limits', 'memory', 'online', 'scaling'] as const;
+const FIGURES = ['limits', 'models', 'memory', 'online', 'scaling'] as const;
 type Figure = (typeof FIGURES)[number];
 
 const { values } = parseArgs({
@@ -56,6 +58,9 @@ const config = {
   scaling_repeats: quick ? repeats : 2 * repeats,
   // Fresh rounds of the defaults against the grid's best point, paired.
   scaling_confirm_rounds: quick ? repeats : 5 * repeats,
+  // The multi-input model (titanic) beside weather, each against the CSV pass-through of its own input;
+  // the same size as the pipeline figure (so the weather input is shared).
+  models_rows: positive('rows', values.rows, quick ? 20_000 : 1_000_000),
   memory_rows: quick ? 20_000 : 1_000_000,
   online_seconds: quick ? 1 : 4,
   scaling_rows: quick ? 20_000 : 500_000,
@@ -106,6 +111,12 @@ try {
       `limits + pipeline end to end, ${config.pipeline_rows.toLocaleString('en-US')} rows, ${config.repeats} repeat(s)`,
     );
     measurements.push(...(await endToEnd(ctx, config.pipeline_rows)));
+  }
+  if (only.includes('models')) {
+    log(
+      `models (titanic, weather), ${config.models_rows.toLocaleString('en-US')} rows, ${config.repeats} repeat(s)`,
+    );
+    measurements.push(...(await models(ctx, config.models_rows, config.seed)));
   }
   if (only.includes('memory')) {
     log(
