@@ -10,6 +10,7 @@ import { planOutputs, type OutputPlan } from '../../lib/core/output-plan.js';
 import { BUNDLED_MODELS_DIR, readModelArgument } from '../../lib/model-files.js';
 import { EXIT_OK } from './exit-codes.js';
 import { int, names, str, type Command } from './command.js';
+import { FEATURES_FLAG, OUTPUTS_FLAG, VERSION_FLAG } from './plan-flags.js';
 
 /** A plan, or why there is none (shown, not thrown: inspecting a model is how one finds out). */
 function attempt<T>(plan: () => T): T | string {
@@ -129,28 +130,15 @@ export const inspectCommand: Command = {
         'The model: a name in --models, a model directory (<repo>/<model>), or an ONNX file (its model.json, if any, beside it).',
       default: 'weather',
     },
-    'model-version': {
-      type: 'string',
-      value: '<n>',
-      description: 'Model version.',
-      default: 'the default version',
-    },
+    'model-version': VERSION_FLAG,
     models: {
       type: 'string',
       value: '<dir>',
       description: 'Model repository.',
       default: 'the bundled models',
     },
-    features: {
-      type: 'string',
-      value: '<a,b,…>',
-      description: "The K columns, in order, that feed a model's one [N, K] input (as run --features).",
-    },
-    outputs: {
-      type: 'string',
-      value: '<a,b,…>',
-      description: 'Output tensors a run writes (as run --outputs).',
-    },
+    features: FEATURES_FLAG,
+    outputs: OUTPUTS_FLAG,
     json: { type: 'boolean', description: 'Print a model.json skeleton for the model instead.' },
   },
   examples: [

@@ -7,6 +7,7 @@ import { profileModel } from '../../lib/profile-model.js';
 import { BUNDLED_MODELS_DIR } from '../../lib/model-files.js';
 import { EXIT_OK } from './exit-codes.js';
 import { choice, int, list, names, str, usageError, type Command } from './command.js';
+import { FEATURES_FLAG, VERSION_FLAG } from './plan-flags.js';
 
 export const profileCommand: Command = {
   name: 'profile',
@@ -26,21 +27,15 @@ export const profileCommand: Command = {
       default: 'by extension',
     },
     model: { type: 'string', short: 'm', value: '<name>', description: 'Model name.', default: 'weather' },
-    'model-version': {
-      type: 'string',
-      value: '<n>',
-      description: 'Model version.',
-      default: 'the default version',
-    },
+    'model-version': VERSION_FLAG,
     models: {
       type: 'string',
       value: '<dir>',
       description: 'Model repository (model.json is written there).',
     },
     features: {
-      type: 'string',
-      value: '<a,b,…>',
-      description: "The K columns of a model's one [N, K] input; also written into model.json's features.",
+      ...FEATURES_FLAG,
+      description: `${FEATURES_FLAG.description} Written into model.json's features.`,
     },
   },
   examples: ['batch-infer profile --models models --model titanic --input train.csv'],
