@@ -368,7 +368,10 @@ async function scoreRun(
   const { contract, version } = model;
   const scorer = stats.timed(model.scorer);
   run.model = { name: contract.name, version: version ?? null };
-  stats.profile(contract);
+  stats.profile(
+    contract,
+    model.inputPlan.monitored.map((f) => f.name),
+  );
   const drift = stats.drift;
   const config = configOf(o, allInputs.length > 0 ? allInputs : ['<stream>'], model);
   const configFingerprint = fingerprint(config);

@@ -2,6 +2,7 @@
  * What a run measures about itself while it runs, for the run record, metrics.prom and the history: how long
  * each stage took, every HTTP request's latency and outcome, retries, and the drift and data-quality counts.
  */
+import { BatchInferError, ErrorCodes, show } from '../errors.js';
 import { performance } from 'node:perf_hooks';
 import type { AttemptEvent } from '../adapters/http-scorer.js';
 import type { BatchScorer } from '../adapters/types.js';
@@ -41,10 +42,22 @@ export class RunStats {
     return (performance.now() - this.#started) / 1000;
   }
 
-  /** Starts drift counting against the contract's reference profile; a model without one is not profiled. */
-  profile(contract: ModelContract): void {
-    if (contract.reference !== undefined)
-      this.drift = new DriftAccumulator(contract.reference, contract.labels);
+  /**
+   * Starts drift counting against the contract's reference profile; a model without one is not profiled. The
+   * profile must describe the features the run reads (`monitored`, in order): a profile made for other columns
+   * would compare the wrong values, so it is refused, naming both lists.
+   */
+  profile(contract: ModelContract, monitored: readonly string[]): void {
+    const { reference } = contract;
+    if (reference === undefined) return;
+    const profiled = reference.features.map((f) => f.name);
+    if (profiled.join('\n') !== monitored.join('\n'))
+      throw new BatchInferError(
+        ErrorCodes.MODEL_CONTRACT,
+        `The reference profile of model ${show(contract.name)} describes ${profiled.join(', ') || 'no features'}, but the run reads ${monitored.join(', ') || 'none'}: recompute it with \`batch-infer profile\` (with the same --features)`,
+        { context: { model: contract.name } },
+      );
+    this.drift = new DriftAccumulator(reference, contract.labels);
   }
 
   readonly onAttempt = (event: AttemptEvent): void => {

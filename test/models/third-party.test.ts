@@ -343,3 +343,18 @@ t.test('rows with cells that do not parse for their input go to the rejects with
     t.equal(summary.rows.read, summary.rows.scored + summary.rows.rejected, 'read = scored + rejected');
   }
 });
+
+t.test('a reference profile made for other columns is refused, naming both lists', async (t) => {
+  const dir = await tempDir(t);
+  const { cp, writeFile } = await import('node:fs/promises');
+  await cp(join(REPO, 'titanic'), join(dir, 'titanic'), { recursive: true });
+  const profile = (name: string) => ({ name, count: 1, missing_ratio: 0, min: 0, max: 1, mean: 0, std: 0, edges: [], proportions: [1] });
+  await writeFile(
+    join(dir, 'titanic', '1', 'model.json'),
+    JSON.stringify({ format: 1, name: 'titanic', reference: { rows: 1, features: [profile('wind')], predictions: {} } }),
+  );
+  await t.rejects(
+    createPipeline({ input: join(DATA, 'titanic.csv'), output: join(dir, 'out.csv'), model: 'titanic', models: dir }),
+    { code: 'BI_ERR_MODEL_CONTRACT', message: /describes wind, but the run reads pclass, age, sibsp, fare/ },
+  );
+});

@@ -19,7 +19,10 @@ async function read(t: Test, text: string | undefined): Promise<unknown> {
 t.test('a record as the pipeline writes it passes the check', async (t) => {
   const { contract } = await readModelVersion(BUNDLED_MODELS_DIR, 'weather');
   const stats = new RunStats();
-  stats.profile(contract);
+  stats.profile(
+    contract,
+    contract.features.map((f) => f.name),
+  );
   stats.drift?.addFeatures(Float64Array.from(contract.reference?.features ?? [], (f) => f.mean));
   stats.drift?.addPrediction(0);
   stats.requests.push({ outcome: 'success', seconds: 0.012 });
