@@ -11,4 +11,6 @@ export interface ServerContext {
   options: ResolvedServerOptions;
   logger: Logger;
   isReady(): boolean;
+  /** True once shutdown has begun: new work is refused (503, or UNAVAILABLE over gRPC). */
+  isClosing(): boolean;
 }

@@ -25,8 +25,10 @@ import { createHttpServer } from './http/http-server.js';
 import { modelPathMiddleware } from './http/model-path.js';
 import { redactPathsMiddleware } from './http/redact.js';
 import { compressionMiddleware } from './http/compression.js';
+import type { GrpcServer } from './grpc/server.js';
 
 export type { MetricsAccess, ModelServerOptions } from './options.js';
+export type { GrpcServer } from './grpc/server.js';
 
 export interface ModelServer {
   /** The Koa application; `createHttpServer()` serves it with the server's connection limits. */
@@ -44,9 +46,17 @@ export interface ModelServer {
    */
   createHttpServer(): Server;
   /**
+   * The Open Inference Protocol's gRPC service (not yet listening) over the same models: Triton's
+   * `inference.GRPCInferenceService` — with its model configuration, statistics and repository RPCs — and
+   * `grpc.health.v1.Health`, sharing the repository, worker pool, dynamic batching, metrics, deadlines and tokens
+   * with the REST routes (docs/server-protocols.md). @grpc/grpc-js loads on the first call only.
+   * @example (await createModelServer().createGrpcServer()).listen(8081, '0.0.0.0')
+   */
+  createGrpcServer(): Promise<GrpcServer>;
+  /**
    * Graceful stop: readiness turns false and new requests get 503 at once; requests in flight finish (for up
-   * to `graceMs`, default 10 s); then every model session is released. Stop accepting connections first
-   * (`server.close()`), as `batch-infer serve` does.
+   * to `graceMs`, default 10 s), over HTTP and gRPC alike; then every model session is released. Stop accepting
+   * connections first (`server.close()`, the gRPC server's `close()`), as `batch-infer serve` does.
    */
   close(options?: { graceMs?: number }): Promise<void>;
 }
@@ -58,6 +68,7 @@ export function createModelServer(options: ModelServerOptions = {}): ModelServer
   const repository = new ServingRepository(resolved, { metrics, logger });
   const lifecycle = new Lifecycle();
   let loadedAll = false;
+  const grpcServers: GrpcServer[] = [];
   const context: ServerContext = {
     version: VERSION,
     repository,
@@ -67,6 +78,7 @@ export function createModelServer(options: ModelServerOptions = {}): ModelServer
     // Not while the repository loads or once shutdown begins; with no model served; or while a model meant to
     // be served is not (its load failed; a model unloaded on purpose is no longer meant to be).
     isReady: () => loadedAll && !lifecycle.closing && repository.size > 0 && repository.servesAllWanted(),
+    isClosing: () => lifecycle.closing,
   };
 
   const app = new Koa();
@@ -127,8 +139,16 @@ export function createModelServer(options: ModelServerOptions = {}): ModelServer
       // Koa's handler settles its own promise (errors become responses), so the returned promise is not needed.
       return createHttpServer((req, res) => void handle(req, res), resolved);
     },
+    async createGrpcServer() {
+      // Loaded here, so that a server without gRPC never loads @grpc/grpc-js (~0.2 s of start-up).
+      const { createGrpcServer } = await import('./grpc/server.js');
+      const grpcServer = createGrpcServer(context);
+      grpcServers.push(grpcServer);
+      return grpcServer;
+    },
     async close(closeOptions = {}) {
-      await lifecycle.drain(closeOptions.graceMs ?? 10_000);
+      const graceMs = closeOptions.graceMs ?? 10_000;
+      await Promise.all([lifecycle.drain(graceMs), ...grpcServers.map((s) => s.drain(graceMs))]);
       await loaded.catch(() => undefined);
       await repository.close();
     },
