@@ -8,7 +8,7 @@ import { probabilityOutput, type ModelContract } from './core/model-contract.js'
 import { planInputs, type InputPlan } from './core/input-plan.js';
 import { planOutputs, type OutputPlan } from './core/output-plan.js';
 import type { HttpScorerOptions } from './adapters/http-scorer.js';
-import { createCodec, defaultProtocol, serverMetadata, type HttpProtocol } from './adapters/protocols.js';
+import { createCodec, defaultProtocol, serverMetadata } from './adapters/protocols.js';
 import { createShadowScorer } from './adapters/shadow-scorer.js';
 import type { BatchScorer } from './adapters/types.js';
 import { readModelVersion } from './model-files.js';
@@ -29,7 +29,7 @@ export interface ResolvedModel {
   challenger: { version: number } | undefined;
 }
 
-/** Per-request callbacks of an HTTP scorer (the run's metrics). */
+/** Per-request callbacks of an HTTP or gRPC scorer (the run's metrics). */
 export type RequestHooks = Pick<HttpScorerOptions, 'onAttempt' | 'onRetry'>;
 
 /**
@@ -110,10 +110,8 @@ export async function resolveModel(
 ): Promise<ResolvedModel> {
   if (o.protocol === 'local' || o.url === undefined) return resolveLocal(o);
   const url = o.url;
-  // Loaded here, so that a `local` run never loads the HTTP client (undici).
-  const { createHttpScorer } = await import('./adapters/http-scorer.js');
   const metadata = await serverMetadata(url, o.signal);
-  const protocol: HttpProtocol = o.protocol ?? defaultProtocol(metadata);
+  const protocol = o.protocol ?? defaultProtocol(metadata);
   // A bare SageMaker or Vertex container has no V2 metadata to take the contract from: the local repository
   // (`models`) must then hold the served model's model.json.
   const { contract, version } =
@@ -121,16 +119,36 @@ export async function resolveModel(
       ? await readModelVersion(o.models, o.model, o.modelVersion)
       : await fetchContract(url, o.model, o.modelVersion, o.signal);
   const planned = plans(o, contract);
-  const scorerFor = (c: ModelContract, v: number | undefined): BatchScorer =>
-    createHttpScorer({
-      url,
-      codec: createCodec(protocol, c, v, o.predictRoute, planned.outputPlan.outputs),
-      connections: o.concurrency,
-      timeoutMs: o.timeout,
-      retries: o.retries,
-      traceId: o.traceId,
-      ...hooks,
-    });
+  let scorerFor: (c: ModelContract, v: number | undefined) => BatchScorer;
+  if (protocol === 'v2-grpc') {
+    // Loaded here, so that only a `v2-grpc` run loads the gRPC client (@grpc/grpc-js).
+    const { createGrpcScorer } = await import('./adapters/grpc-scorer.js');
+    const grpcUrl = o.grpcUrl as string; // normalizePipelineOptions sets it for v2-grpc
+    scorerFor = (c, v) =>
+      createGrpcScorer({
+        url: grpcUrl,
+        contract: c,
+        ...(v === undefined ? {} : { version: v }),
+        outputs: planned.outputPlan.outputs,
+        timeoutMs: o.timeout,
+        retries: o.retries,
+        traceId: o.traceId,
+        ...hooks,
+      });
+  } else {
+    // Loaded here, so that a `local` run never loads the HTTP client (undici).
+    const { createHttpScorer } = await import('./adapters/http-scorer.js');
+    scorerFor = (c, v) =>
+      createHttpScorer({
+        url,
+        codec: createCodec(protocol, c, v, o.predictRoute, planned.outputPlan.outputs),
+        connections: o.concurrency,
+        timeoutMs: o.timeout,
+        retries: o.retries,
+        traceId: o.traceId,
+        ...hooks,
+      });
+  }
   const champion = scorerFor(contract, o.modelVersion);
   if (o.shadowVersion === undefined)
     return { contract, ...planned, version, protocol, scorer: champion, challenger: undefined };

@@ -21,7 +21,7 @@ import { DEFAULT_BATCH_SIZE } from './streams/batcher.js';
 import { DEFAULT_CONCURRENCY } from './streams/model-scorer.js';
 import { BUNDLED_MODELS_DIR } from './model-files.js';
 
-export const PROTOCOLS = [...HTTP_PROTOCOLS, 'local'] as const;
+export const PROTOCOLS = [...HTTP_PROTOCOLS, 'v2-grpc', 'local'] as const;
 export type Protocol = (typeof PROTOCOLS)[number];
 
 /** Batches in flight by default for `local` (see `concurrency`). */
@@ -108,14 +108,23 @@ export interface PipelineOptions {
    */
   url?: string;
   /**
+   * The model server's gRPC address for the `v2-grpc` protocol: `grpc://host:port`, `grpcs://host:port` (TLS)
+   * or `host:port`. The contract still comes from the model metadata at `url` (gRPC's has no room for it). Given
+   * without `protocol`, it selects `v2-grpc`.
+   * @default `url`'s host on port 8081 (`batch-infer serve`'s default gRPC port); grpcs:// for an https `url`
+   * @example "grpc://models.internal:8081"
+   */
+  grpcUrl?: string;
+  /**
    * Model repository for in-process scoring.
    * @default the bundled repository
    */
   models?: string;
   /**
-   * How batches reach the model.
+   * How batches reach the model: over HTTP as Open Inference Protocol JSON or binary tensors, Vertex AI or
+   * SageMaker requests; over the Open Inference Protocol's gRPC (`v2-grpc`, at `grpcUrl`); or in process.
    * @default with `url`: "v2-binary" when the server's metadata lists the `binary_tensor_data` extension, else
-   * "v2-json"; without `url`: "local"
+   * "v2-json" ("v2-grpc" when `grpcUrl` is given); without `url`: "local"
    */
   protocol?: Protocol;
   /**
@@ -243,6 +252,8 @@ export interface ResolvedPipelineOptions {
   readonly modelVersion: number | undefined;
   readonly shadowVersion: number | undefined;
   readonly url: string | undefined;
+  /** The gRPC address (`grpc://…` or `grpcs://…`) of a `v2-grpc` run, else undefined. */
+  readonly grpcUrl: string | undefined;
   readonly models: string;
   /** undefined: chosen from the server's metadata when the run starts. */
   readonly protocol: Protocol | undefined;
@@ -282,6 +293,7 @@ const KNOWN = [
   'modelVersion',
   'shadowVersion',
   'url',
+  'grpcUrl',
   'models',
   'protocol',
   'predictRoute',
@@ -376,6 +388,31 @@ function httpUrlOption(name: string, value: unknown): string | undefined {
   return url;
 }
 
+/** Port of `batch-infer serve`'s gRPC service when nothing else is said. */
+const DEFAULT_GRPC_PORT = 8081;
+
+/**
+ * The gRPC address of a `v2-grpc` run, as `grpc://host:port` or `grpcs://host:port`: the one given, else the
+ * REST server's host on the default gRPC port. Only `v2-grpc` takes one.
+ */
+function grpcUrlOption(value: unknown, url: string | undefined, protocol: Protocol | undefined) {
+  const given = stringOption('grpcUrl', value);
+  if (given !== undefined && protocol !== 'v2-grpc')
+    throw new BatchInferError(
+      ErrorCodes.INVALID_OPTION,
+      `Option \`grpcUrl\` is for the v2-grpc protocol, not ${show(protocol ?? 'the protocol chosen from the server')}`,
+      { context: { option: 'grpcUrl' } },
+    );
+  if (protocol !== 'v2-grpc' || url === undefined) return undefined;
+  if (given === undefined) {
+    const rest = new URL(url);
+    return `${rest.protocol === 'https:' ? 'grpcs' : 'grpc'}://${rest.hostname}:${DEFAULT_GRPC_PORT}`;
+  }
+  const match = /^(?:(grpcs?):\/\/)?([^/\s]+?:\d+)\/?$/.exec(given);
+  if (match === null) invalid('grpcUrl', 'grpc://host:port, grpcs://host:port or host:port', given);
+  return `${match[1] ?? 'grpc'}://${match[2] as string}`;
+}
+
 function shardOption(value: unknown): Shard | undefined {
   if (value === undefined) return undefined;
   const { index, count } = (typeof value === 'object' && value !== null ? value : {}) as Partial<Shard>;
@@ -420,7 +457,7 @@ function shadowVersionOption(
   if (protocol === 'vertex' || protocol === 'sagemaker')
     throw new BatchInferError(
       ErrorCodes.INVALID_OPTION,
-      `Option \`shadowVersion\` needs a protocol whose requests name the model version (v2-json, v2-binary or local), not ${show(protocol)}`,
+      `Option \`shadowVersion\` needs a protocol whose requests name the model version (v2-json, v2-binary, v2-grpc or local), not ${show(protocol)}`,
       { context: { option: 'shadowVersion' } },
     );
   if (resume === true)
@@ -444,7 +481,9 @@ export function normalizePipelineOptions(options: PipelineOptions): ResolvedPipe
   const url = httpUrlOption('url', options.url);
   const protocol =
     options.protocol === undefined && url !== undefined
-      ? undefined
+      ? options.grpcUrl === undefined
+        ? undefined
+        : 'v2-grpc'
       : choiceOption('protocol', options.protocol, PROTOCOLS, 'local');
   if (protocol !== undefined && protocol !== 'local' && url === undefined) {
     throw new BatchInferError(
@@ -481,6 +520,7 @@ export function normalizePipelineOptions(options: PipelineOptions): ResolvedPipe
         : integerOption('modelVersion', options.modelVersion, 1, 1),
     shadowVersion,
     url,
+    grpcUrl: grpcUrlOption(options.grpcUrl, url, protocol),
     models: stringOption('models', options.models, BUNDLED_MODELS_DIR),
     protocol,
     predictRoute: stringOption('predictRoute', options.predictRoute),

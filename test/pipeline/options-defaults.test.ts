@@ -20,6 +20,7 @@ t.test('batch size and concurrency by protocol, unless given', async (t) => {
     local: [4096, 1],
     'v2-binary': [4096, 2],
     'v2-json': [4096, 2],
+    'v2-grpc': [4096, 2],
     vertex: [1024, 2],
     sagemaker: [1024, 2],
   };
