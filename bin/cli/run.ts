@@ -85,7 +85,15 @@ export const runCommand: Command = {
       type: 'string',
       value: `<${PROTOCOLS.join('|')}>`,
       description: 'How batches reach the model.',
-      default: 'with --url, v2-binary if the server lists binary_tensor_data, else v2-json; local without',
+      default:
+        'with --url, v2-binary if the server lists binary_tensor_data, else v2-json (v2-grpc with --grpc-url); local without',
+    },
+    'grpc-url': {
+      type: 'string',
+      value: '<grpc://host:port>',
+      description:
+        "The server's Open Inference Protocol gRPC address, for --protocol v2-grpc (grpcs:// for TLS); the model's contract still comes from --url.",
+      default: "--url's host, port 8081",
     },
     'predict-route': {
       type: 'string',
@@ -219,6 +227,7 @@ export const runCommand: Command = {
       features: names(values, 'features'),
       outputs: names(values, 'outputs'),
       url: str(values, 'url'),
+      grpcUrl: str(values, 'grpc-url'),
       model: str(values, 'model'),
       modelVersion: int(values, 'model-version', 1),
       shadowVersion: int(values, 'shadow-version', 1),

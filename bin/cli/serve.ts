@@ -1,13 +1,13 @@
 /** `batch-infer serve`: the model server, until SIGTERM or SIGINT, which drain in-flight requests. */
-import type { ModelServerOptions } from '../../server/index.js';
+import type { GrpcServer, ModelServerOptions } from '../../server/index.js';
 import { EXIT_OK } from './exit-codes.js';
 import { duration, int, list, str, type Command } from './command.js';
-import { listen } from './listen.js';
+import { listen, type Listening } from './listen.js';
 
 export const serveCommand: Command = {
   name: 'serve',
   summary:
-    'Serve a model repository over the Open Inference Protocol V2 (KServe / Triton REST), with the SageMaker and Vertex AI container contracts.',
+    'Serve a model repository over the Open Inference Protocol V2 (KServe / Triton REST and gRPC), with the SageMaker and Vertex AI container contracts.',
   options: {
     models: {
       type: 'string',
@@ -22,6 +22,13 @@ export const serveCommand: Command = {
       description: 'Port to listen on.',
       default: '8080',
       env: ['PORT', 'AIP_HTTP_PORT', 'SAGEMAKER_BIND_TO_PORT'],
+    },
+    'grpc-port': {
+      type: 'string',
+      value: '<n>',
+      description:
+        'Port of the Open Inference Protocol gRPC service (inference.GRPCInferenceService, as Triton); 0 turns it off.',
+      default: '8081; a free port when --port is 0',
     },
     host: { type: 'string', value: '<address>', description: 'Address to listen on.', default: '0.0.0.0' },
     'default-model': {
@@ -147,6 +154,7 @@ export const serveCommand: Command = {
   examples: [
     'batch-infer serve',
     'batch-infer serve --models ./models --port 9000 --host 127.0.0.1',
+    'batch-infer serve --grpc-port 0   # REST only',
     'AIP_HTTP_PORT=8080 AIP_PREDICT_ROUTE=/v1/predict batch-infer serve',
     'BATCH_INFER_INFERENCE_TOKEN=s3cret batch-infer serve --cors-origin https://app.example.com',
   ],
@@ -180,18 +188,38 @@ export const serveCommand: Command = {
     // `run` process does not carry them (~5 MiB of its peak RSS).
     const { createModelServer } = await import('../../server/index.js');
     const modelServer = createModelServer({ ...options, logger: io.logger });
-    const listening = await listen(
-      modelServer,
-      int(values, 'port', 0) ?? 8080,
-      str(values, 'host') ?? '0.0.0.0',
-    );
+    const port = int(values, 'port', 0) ?? 8080;
+    const host = str(values, 'host') ?? '0.0.0.0';
+    // An HTTP port of 0 (a free one, as tests and benchmarks ask) makes the default gRPC port a free one too, so
+    // that several such servers never contend for 8081.
+    const grpcPort = int(values, 'grpc-port', 0) ?? (port === 0 ? undefined : 8081);
+    let grpc: GrpcServer | undefined;
+    let listening: Listening;
+    try {
+      if (grpcPort !== 0) {
+        grpc = await modelServer.createGrpcServer();
+        const bound = await grpc.listen(grpcPort ?? 0, host).catch((err: unknown) => {
+          throw new Error(
+            `Cannot serve gRPC on ${host}:${grpcPort ?? 0} (${(err as Error).message}); is the port taken? --grpc-port 0 turns gRPC off`,
+            { cause: err },
+          );
+        });
+        const address = `${host.includes(':') ? `[${host}]` : host}:${bound}`;
+        io.logger.info({ grpc: address }, `gRPC listening on ${address}`);
+      }
+      listening = await listen(modelServer, port, host);
+    } catch (err) {
+      await grpc?.close(0);
+      await modelServer.close({ graceMs: 0 });
+      throw err;
+    }
     io.logger.info({ url: listening.url }, `listening on ${listening.url}`);
     await new Promise<void>((resolve) => {
       if (io.signal.aborted) resolve();
       io.signal.addEventListener('abort', () => resolve(), { once: true });
     });
     io.logger.info({ grace_ms: grace }, 'shutting down: draining in-flight requests');
-    await listening.close(grace);
+    await Promise.all([grpc?.close(grace), listening.close(grace)]);
     io.logger.info('stopped');
     return EXIT_OK;
   },
