@@ -41,7 +41,7 @@ const [header] = (await readFile(output, 'utf8')).split('\n');
 assert.equal(header, 'pclass,sex,age,sibsp,fare,embarked,prediction,probability_0,probability_1');
 assert.equal(summary.drift?.dataset_drift, false); // the training data does not drift from itself
 console.log(
-  `${summary.rows.scored} rows scored by titanic over ${summary.protocol}; drift checked on ${summary.drift?.features.length} features`,
+  `${summary.rows.scored} rows scored by titanic over ${summary.protocol}; drift checked on ${summary.drift.features.length} features`,
 );
 
 await new Promise((resolve) => http.close(resolve));
