@@ -55,12 +55,14 @@ export interface PipelineOptions {
   output: string | Writable;
   /**
    * Rejects CSV (original columns, `line`, `error`): a path or a Writable.
-   * @default `<output>.rejects.csv` beside a file output; none (counted only) for stream outputs
+   * @default `<output without .csv>.rejects.csv` beside a file output (`scored.csv` → `scored.rejects.csv`);
+   *   none (counted only) for stream outputs
    */
   rejects?: string | Writable;
   /**
    * Run summary JSON (counts, timings, config fingerprint, model), written atomically; `false` for none.
-   * @default `<output>.summary.json` beside a file output; none for stream outputs
+   * @default `<output without .csv>.summary.json` beside a file output (`scored.csv` → `scored.summary.json`);
+   *   none for stream outputs
    */
   summary?: string | false;
   /**
@@ -190,7 +192,8 @@ export interface PipelineOptions {
   /**
    * Batch metrics in the Prometheus text format (docs/monitoring.md), written atomically after every run,
    * successful or not; `false` for none.
-   * @default `<output>.metrics.prom` beside a file output; none for stream outputs
+   * @default `<output without .csv>.metrics.prom` beside a file output (`scored.csv` → `scored.metrics.prom`);
+   *   none for stream outputs
    */
   metricsFile?: string | false;
   /**
@@ -369,6 +372,18 @@ function namesOption(name: string, value: unknown, what: string): readonly strin
   return Object.freeze([...(value as string[])]);
 }
 
+/**
+ * The side files of a file output are named one way (issue #19): the output's path without its `.csv`, then
+ * the suffix — `scored.csv` → `scored.rejects.csv`, `scored.summary.json`, `scored.metrics.prom` (the summary
+ * and metrics used to keep the `.csv`: `scored.csv.summary.json`). The resume journal and the `.partial` files
+ * are the output's own states and keep its whole name, `scored.csv.journal`, so a journal written before the
+ * change still resumes: nothing it points at was renamed.
+ */
+function besideOutput(output: string | Writable, suffix: string): string | undefined {
+  if (typeof output !== 'string' || output === '-') return undefined;
+  return output.replace(/(\.csv)?$/i, suffix);
+}
+
 /** A file written beside a file output unless turned off with `false` (the summary, the metrics). */
 function besideOption(
   name: string,
@@ -378,8 +393,7 @@ function besideOption(
 ): string | undefined {
   if (value === false) return undefined;
   if (value !== undefined) return stringOption(name, value);
-  if (typeof output !== 'string' || output === '-') return undefined;
-  return `${output}${suffix}`;
+  return besideOutput(output, suffix);
 }
 
 function httpUrlOption(name: string, value: unknown): string | undefined {
@@ -471,11 +485,6 @@ function shadowVersionOption(
   return version;
 }
 
-function defaultRejects(output: string | Writable): string | undefined {
-  if (typeof output !== 'string' || output === '-') return undefined;
-  return output.replace(/(\.csv)?$/i, '.rejects.csv');
-}
-
 export function normalizePipelineOptions(options: PipelineOptions): ResolvedPipelineOptions {
   refuseUnknownKeys('createPipeline', options, KNOWN);
   const url = httpUrlOption('url', options.url);
@@ -508,7 +517,7 @@ export function normalizePipelineOptions(options: PipelineOptions): ResolvedPipe
     output,
     rejects:
       (streamOrPath('rejects', options.rejects, false) as string | Writable | undefined) ??
-      defaultRejects(output),
+      besideOutput(output, '.rejects.csv'),
     summary: besideOption('summary', options.summary, output, '.summary.json'),
     columns: namesOption('columns', options.columns, 'column'),
     features: namesOption('features', options.features, 'column'),

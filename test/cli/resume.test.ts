@@ -106,8 +106,8 @@ t.test('SIGKILL at several points, then --resume: byte-identical output and reje
     (await readFile(join(dir, 'out.rejects.csv'))).equals(await readFile(join(dir, 'ref.rejects.csv'))),
     'rejects byte-identical',
   );
-  const summary = JSON.parse(await readFile(join(dir, 'out.csv.summary.json'), 'utf8')) as { rows: unknown };
-  const refSummary = JSON.parse(await readFile(join(dir, 'ref.csv.summary.json'), 'utf8')) as {
+  const summary = JSON.parse(await readFile(join(dir, 'out.summary.json'), 'utf8')) as { rows: unknown };
+  const refSummary = JSON.parse(await readFile(join(dir, 'ref.summary.json'), 'utf8')) as {
     rows: unknown;
   };
   t.same(summary.rows, refSummary.rows, 'counts include the earlier attempts');

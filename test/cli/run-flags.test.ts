@@ -56,7 +56,7 @@ t.test(
     const out: string[][] = parse(await readFile(join(dir, 'out.csv')));
     t.equal(out.length, 2923);
     t.same(out[0]?.slice(0, 2), ['date', 'prediction']);
-    const summary = JSON.parse(await readFile(join(dir, 'out.csv.summary.json'), 'utf8')) as {
+    const summary = JSON.parse(await readFile(join(dir, 'out.summary.json'), 'utf8')) as {
       rows: unknown;
     };
     t.same(summary.rows, { read: 2922, scored: 2922, rejected: 0 });

@@ -706,7 +706,7 @@ t.test('the Airflow wrapper writes the XCom paths, then runs the CLI', async (t)
   t.same(paths, {
     output,
     rejects: join(dirname(output), 'part-00000-of-00001.rejects.csv'),
-    summary: `${output}.summary.json`,
+    summary: join(dirname(output), 'part-00000-of-00001.summary.json'),
   });
   t.equal(await lines(output), WEATHER_ROWS + 1, 'every row scored, plus the header');
   for (const path of Object.values(paths)) t.ok((await stat(path)).isFile(), `${path} exists`);

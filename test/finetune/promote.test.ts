@@ -87,7 +87,7 @@ t.test('champion/challenger run, a refused promotion, then a promotion', async (
     'challenger_probability_snow',
     'challenger_probability_sun',
   ]);
-  const summary = JSON.parse(await readFile(`${output}.summary.json`, 'utf8')) as RunSummary;
+  const summary = JSON.parse(await readFile(join(dir, 'both.summary.json'), 'utf8')) as RunSummary;
   t.match(summary.shadow, { version: 2, rows: 365 });
   t.same(
     summary.shadow?.per_class.map((c) => c.label),

@@ -62,7 +62,7 @@ t.test(
       differing,
       'per class disagreements add up',
     );
-    const written = JSON.parse(await readFile(join(dir, 'both.csv.summary.json'), 'utf8')) as typeof summary;
+    const written = JSON.parse(await readFile(join(dir, 'both.summary.json'), 'utf8')) as typeof summary;
     t.same(written.shadow, shadow, 'the run summary file holds the disagreement');
   },
 );

@@ -24,7 +24,7 @@ t.test('scoring New York 2015 with the Seattle-trained model flags dataset drift
     'a low-sample drift only warns',
   );
   t.equal(summary.quality?.features.length, 6);
-  const written = JSON.parse(await readFile(`${output}.summary.json`, 'utf8')) as typeof summary;
+  const written = JSON.parse(await readFile(join(dir, 'ny.summary.json'), 'utf8')) as typeof summary;
   t.same(written.drift, summary.drift, 'the summary file carries the drift report');
   t.same(written.quality, summary.quality);
   const feature = summary.drift?.features[0];

@@ -32,8 +32,8 @@ t.test(
     const dir = await tempDir(t);
     const output = join(dir, 'out.csv');
     const summary = await createPipeline({ input: WEATHER_CSV, output, url, batchSize: 500 });
-    t.equal(summary.metrics, `${output}.metrics.prom`);
-    const text = await readFile(`${output}.metrics.prom`, 'utf8');
+    t.equal(summary.metrics, join(dir, 'out.metrics.prom'));
+    const text = await readFile(join(dir, 'out.metrics.prom'), 'utf8');
     const check = promtoolCheck(text);
     t.equal(check.status, 0, check.output);
     t.ok((sample(text, 'batch_inference_last_success_timestamp_seconds') ?? 0) > Date.now() / 1000 - 60);
@@ -64,7 +64,7 @@ t.test('a failed run writes metrics without the last-success timestamp', { skip:
   await writeFile(input, 'location,date\nSeattle,2015-01-01\n');
   const output = join(dir, 'out', 'scored.csv');
   await t.rejects(createPipeline({ input, output }), { code: ErrorCodes.MISSING_COLUMN });
-  const text = await readFile(`${output}.metrics.prom`, 'utf8');
+  const text = await readFile(join(dir, 'out', 'scored.metrics.prom'), 'utf8');
   t.equal(promtoolCheck(text).status, 0, promtoolCheck(text).output);
   t.equal(sample(text, 'batch_inference_last_success_timestamp_seconds'), undefined);
   t.notMatch(text, /batch_inference_last_success_timestamp_seconds/);
@@ -97,7 +97,7 @@ t.test('every HTTP attempt is observed by outcome, and retries are counted', asy
     attempts >= batches + 2,
     `${attempts} attempts: the stall, the error and one success per batch at least`,
   );
-  const text = await readFile(`${output}.metrics.prom`, 'utf8');
+  const text = await readFile(join(dir, 'out.metrics.prom'), 'utf8');
   t.equal(sample(text, 'batch_inference_request_retries'), attempts - batches);
   t.equal(
     sample(text, 'batch_inference_request_duration_seconds_count{outcome="timeout"}'),

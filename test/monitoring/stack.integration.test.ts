@@ -156,7 +156,7 @@ t.test(
     ]);
     t.equal(run.code, 0, 'the run succeeds with its rejects counted', { stderr: run.stderr });
     t.notMatch(run.stderr, /could not push/, 'the push succeeded');
-    const metrics = await readFile(`${output}.metrics.prom`, 'utf8');
+    const metrics = await readFile(join(dir, 'out', 'scored.metrics.prom'), 'utf8');
     t.equal(sample(metrics, 'batch_inference_rows_processed{outcome="invalid"}'), invalid);
     const requests =
       sample(metrics, 'batch_inference_request_duration_seconds_count{outcome="success"}') ?? 0;

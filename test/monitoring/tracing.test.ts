@@ -223,7 +223,7 @@ t.test(
       'each names the trace and the failed attempt’s span',
     );
     t.match(retried[0]?.msg, /^retrying in \d+ ms: .*answered 50\d/);
-    const summary = JSON.parse(await readFile(`${output}.summary.json`, 'utf8')) as {
+    const summary = JSON.parse(await readFile(join(dir, 'scored.summary.json'), 'utf8')) as {
       trace_id: string;
       rows: { scored: number };
       requests: { retries: number; count: number };

@@ -103,7 +103,7 @@ t.test('a missing required column fails the run and leaves no output', async (t)
   t.match((err as Error).message, /temp_max, temp_min, wind/);
   const { readdir } = await import('node:fs/promises');
   // A failed run still records itself in its metrics file (docs/monitoring.md); nothing else is left.
-  t.same(await readdir(dir), ['in.csv', 'out.csv.metrics.prom'], 'no output, rejects or temp files left');
+  t.same(await readdir(dir), ['in.csv', 'out.metrics.prom'], 'no output, rejects or temp files left');
 });
 
 t.test('maxRejectRatio turns too many rejects into a failed run', async (t) => {

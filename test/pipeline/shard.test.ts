@@ -86,7 +86,7 @@ t.test('several files are split as whole files', async (t) => {
   t.same(inputs, [['f0.csv'], ['f1.csv', 'f2.csv'], ['f3.csv', 'f4.csv']]);
   t.equal(all.rows.read, 500);
   t.equal(parts, body(await readFile(join(dir, 'all.csv'), 'utf8')));
-  t.ok((await readdir(join(dir, 'out'))).includes('part-00002-of-00003.csv.summary.json'));
+  t.ok((await readdir(join(dir, 'out'))).includes('part-00002-of-00003.summary.json'));
   await t.rejects(
     createPipeline({ input: WEATHER_CSV, output: join(dir, 'x'), shard: { index: 3, count: 3 } }),
     {

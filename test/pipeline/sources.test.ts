@@ -120,8 +120,8 @@ t.test('a run summary JSON is written beside the output, with a stable config fi
   const dir = await tempDir(t);
   const output = join(dir, 'o.csv');
   const a = await createPipeline({ input: WEATHER_CSV, output, concurrency: 2 });
-  t.equal(a.summary, `${output}.summary.json`);
-  const written = JSON.parse(await readFile(`${output}.summary.json`, 'utf8')) as Record<string, unknown>;
+  t.equal(a.summary, join(dir, 'o.summary.json'));
+  const written = JSON.parse(await readFile(join(dir, 'o.summary.json'), 'utf8')) as Record<string, unknown>;
   t.match(written, {
     status: 'succeeded',
     model: { name: 'weather', version: 1 },
@@ -140,8 +140,8 @@ t.test('a run summary JSON is written beside the output, with a stable config fi
   t.not(c.config_fingerprint, a.config_fingerprint);
   t.same((await readdir(dir)).sort(), [
     'o.csv',
-    'o.csv.metrics.prom',
-    'o.csv.summary.json',
+    'o.metrics.prom',
+    'o.summary.json',
     'o.rejects.csv',
     's.json',
   ]);

@@ -76,7 +76,7 @@ t.test('SIGKILL at 20 seeded points, --resume after each: byte-identical output 
   const reference = {
     output: await readFile(join(dir, 'ref.csv')),
     rejects: await readFile(join(dir, 'ref.rejects.csv')),
-    rows: (JSON.parse(await readFile(join(dir, 'ref.csv.summary.json'), 'utf8')) as { rows: unknown }).rows,
+    rows: (JSON.parse(await readFile(join(dir, 'ref.summary.json'), 'utf8')) as { rows: unknown }).rows,
   };
   t.ok(reference.rejects.toString().split('\n').length > 30, 'the reference has rejects');
 
@@ -114,13 +114,13 @@ t.test('SIGKILL at 20 seeded points, --resume after each: byte-identical output 
       (await readFile(join(dir, 'out.rejects.csv'))).equals(reference.rejects),
       `chain ${chain}: rejects byte-identical`,
     );
-    const summary = JSON.parse(await readFile(join(dir, 'out.csv.summary.json'), 'utf8')) as {
+    const summary = JSON.parse(await readFile(join(dir, 'out.summary.json'), 'utf8')) as {
       rows: unknown;
     };
     t.same(summary.rows, reference.rows, `chain ${chain}: the counts include the killed runs' rows`);
     t.equal(await size(journal), -1, 'journal removed');
     t.equal(await size(partial), -1, 'partial output renamed into place');
-    for (const file of ['out.csv', 'out.rejects.csv', 'out.csv.summary.json', 'out.csv.metrics.prom'])
+    for (const file of ['out.csv', 'out.rejects.csv', 'out.summary.json', 'out.metrics.prom'])
       await rm(join(dir, file));
   }
 });

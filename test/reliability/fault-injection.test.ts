@@ -66,6 +66,6 @@ t.test('10 % 5xx, 5 % resets, 1 % stalls: 100k rows, none lost or duplicated', a
     `every injected fault cost a failed attempt (${error} errors, ${timeout} timeouts, ${stall} stalls)`,
   );
   t.ok(timeout >= stall, `every stall seen as a timeout (${timeout} timeouts, ${stall} stalls)`);
-  const metrics = await readFile(join(dir, 'faulty.csv.metrics.prom'), 'utf8');
+  const metrics = await readFile(join(dir, 'faulty.metrics.prom'), 'utf8');
   t.match(metrics, new RegExp(`^batch_inference_request_retries ${record.requests.retries}$`, 'm'));
 });

@@ -173,7 +173,7 @@ for (const [file, expected] of Object.entries(EXPECTED)) {
     if ('exit' in expected) {
       t.equal(res.code, expected.exit);
       t.match(res.stderr, expected.stderr);
-      const left = (await readdir(dir)).filter((f) => f !== 'out.csv.metrics.prom');
+      const left = (await readdir(dir)).filter((f) => f !== 'out.metrics.prom');
       t.same(left, [], 'no output, rejects, summary or temporary file');
       return;
     }
@@ -204,7 +204,7 @@ for (const [file, expected] of Object.entries(EXPECTED)) {
       if (typeof reason === 'string') t.equal(found[i]?.[1], reason, `line ${line}`);
       else t.match(found[i]?.[1], reason, `line ${line}`);
     }
-    const summary = JSON.parse(await readFile(join(dir, 'out.csv.summary.json'), 'utf8')) as {
+    const summary = JSON.parse(await readFile(join(dir, 'out.summary.json'), 'utf8')) as {
       rows: { read: number; scored: number; rejected: number };
     };
     t.same(summary.rows, {
