@@ -4,6 +4,7 @@ import { BatchInferError, ErrorCodes } from '../../lib/errors.js';
 import type { Logger } from 'pino';
 import { parseDuration } from '../../lib/core/duration.js';
 import { applyDefaults, envNames, type FlagValues } from './config.js';
+import { LOG_OPTIONS } from './log-flags.js';
 
 export type { FlagValues } from './config.js';
 
@@ -18,6 +19,12 @@ export interface OptionSpec {
   value?: string;
   description: string;
   default?: string;
+  /**
+   * Flags of one group are one choice (`--quiet`, `--verbose`, `--log-level`): the first source that sets
+   * any of them (command line, environment, config file) sets them all, so `--quiet` on the command line is
+   * not undone by `BATCH_INFER_LOG_LEVEL=debug` in the environment.
+   */
+  group?: string;
 }
 
 export interface CliIO {
@@ -25,6 +32,11 @@ export interface CliIO {
   stderr: NodeJS.WritableStream;
   env: NodeJS.ProcessEnv;
   logger: Logger;
+  /**
+   * Log lines are for people (`--log-format pretty`, the default on a terminal): commands then also write a
+   * short summary of what they did to stderr, where the JSON lines would carry it for machines.
+   */
+  pretty?: boolean;
   /** Aborted on SIGINT/SIGTERM. */
   signal: AbortSignal;
 }
@@ -50,12 +62,17 @@ const CONFIG: OptionSpec = {
   description: 'JSON file of flag values, e.g. {"batch-size": 512}.',
 };
 
+/** The flags every command takes besides its own: how it logs, a config file, help. */
+function withSharedOptions(command: Command): Record<string, OptionSpec> {
+  return { ...command.options, ...LOG_OPTIONS, config: CONFIG, help: HELP };
+}
+
 /**
  * Parses a command's arguments strictly (unknown flags and stray positionals are usage errors), then fills
  * unset flags from the environment and the `--config` file (see config.ts).
  */
 export function parseCommandArgs(command: Command, args: string[], env: NodeJS.ProcessEnv): FlagValues {
-  const options = { ...command.options, config: CONFIG, help: HELP };
+  const options = withSharedOptions(command);
   let values: FlagValues;
   let positionals: string[];
   try {
@@ -83,11 +100,13 @@ export function parseCommandArgs(command: Command, args: string[], env: NodeJS.P
       throw usageError(`Give one ${flag}, as an argument or as --${flag}; got ${[...positionals].join(' ')}`);
     values[flag] = positionals[0];
   }
-  return values.help === true ? values : applyDefaults(command, values, env);
+  return values.help === true
+    ? values
+    : applyDefaults(command, { ...command.options, ...LOG_OPTIONS }, values, env);
 }
 
 export function commandHelp(command: Command): string {
-  const options = { ...command.options, config: CONFIG, help: HELP };
+  const options = withSharedOptions(command);
   const rows = Object.entries(options).map(([name, o]) => {
     const flag = `${o.short ? `-${o.short}, ` : '    '}--${name}${o.value ? ` ${o.value}` : ''}`;
     const extra = o.default === undefined ? '' : ` (default: ${o.default})`;

@@ -27,7 +27,11 @@ function fromText(flag: string, spec: OptionSpec, text: string, where: string): 
   throw usageError(`${where} sets --${flag} to "${text}"; expected true or false`);
 }
 
-function readConfigFile(path: string, command: Command): Record<string, unknown> {
+function readConfigFile(
+  path: string,
+  command: Command,
+  options: Readonly<Record<string, OptionSpec>>,
+): Record<string, unknown> {
   let parsed: unknown;
   try {
     parsed = JSON.parse(readFileSync(path, 'utf8'));
@@ -37,9 +41,9 @@ function readConfigFile(path: string, command: Command): Record<string, unknown>
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed))
     throw usageError(`--config ${path}: expected a JSON object of flag names`);
   for (const key of Object.keys(parsed)) {
-    if (!(key in command.options)) {
+    if (!(key in options)) {
       throw usageError(
-        `--config ${path}: unknown key "${key}" for batch-infer ${command.name}; known: ${Object.keys(command.options).join(', ')}`,
+        `--config ${path}: unknown key "${key}" for batch-infer ${command.name}; known: ${Object.keys(options).join(', ')}`,
       );
     }
   }
@@ -65,19 +69,43 @@ function fromConfig(
   throw usageError(`${where}: "${flag}" must be a string or number, got ${JSON.stringify(value)}`);
 }
 
-/** Fills the flags the command line left unset from the environment, then the config file. */
-export function applyDefaults(command: Command, values: FlagValues, env: NodeJS.ProcessEnv): FlagValues {
+/**
+ * Fills the flags the command line left unset from the environment, then the config file. `options` are the
+ * command's own and the shared ones (log-flags.ts). A group of flags (OptionSpec.group) takes its values from
+ * the first source that sets one of them.
+ */
+export function applyDefaults(
+  command: Command,
+  options: Readonly<Record<string, OptionSpec>>,
+  values: FlagValues,
+  env: NodeJS.ProcessEnv,
+): FlagValues {
   const configPath = typeof values.config === 'string' ? values.config : env[envName('config')];
-  const config = configPath === undefined ? {} : readConfigFile(configPath, command);
-  const result: FlagValues = { ...values };
-  for (const [flag, spec] of Object.entries(command.options)) {
-    if (result[flag] !== undefined) continue;
+  const config = configPath === undefined ? {} : readConfigFile(configPath, command, options);
+  // Sources by rank: 0 the command line, 1 the environment, 2 the config file.
+  const found = new Map<string, { rank: number; value: string | boolean | string[] }>();
+  for (const [flag, spec] of Object.entries(options)) {
+    const given = values[flag];
     const variable = envNames(flag, spec).find((name) => env[name] !== undefined && env[name] !== '');
-    if (variable !== undefined) {
-      result[flag] = fromText(flag, spec, env[variable] as string, `Environment variable ${variable}`);
-    } else if (config[flag] !== undefined) {
-      result[flag] = fromConfig(flag, spec, config[flag], configPath as string);
-    }
+    if (given !== undefined) found.set(flag, { rank: 0, value: given });
+    else if (variable !== undefined)
+      found.set(flag, {
+        rank: 1,
+        value: fromText(flag, spec, env[variable] as string, `Environment variable ${variable}`),
+      });
+    else if (config[flag] !== undefined)
+      found.set(flag, { rank: 2, value: fromConfig(flag, spec, config[flag], configPath as string) });
+  }
+  const groupRank = new Map<string, number>();
+  for (const [flag, { rank, value }] of found) {
+    const group = options[flag]?.group;
+    if (group !== undefined && value !== false)
+      groupRank.set(group, Math.min(groupRank.get(group) ?? rank, rank));
+  }
+  const result: FlagValues = { ...values };
+  for (const [flag, { rank, value }] of found) {
+    const group = options[flag]?.group;
+    if (group === undefined || (groupRank.get(group) ?? rank) === rank) result[flag] = value;
   }
   return result;
 }

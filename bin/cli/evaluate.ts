@@ -15,26 +15,34 @@ import { BUNDLED_MODELS_DIR } from '../../lib/model-files.js';
 import { EXIT_OK } from './exit-codes.js';
 import { int, list, names, str, usageError, type Command } from './command.js';
 import { MODEL_FLAGS } from './model-flags.js';
+import { stylesFor, type Styles } from './terminal.js';
 
-function table(report: ClassificationReport, labels: readonly string[]): string {
+/** The report as a table; on a terminal with colour, headings bold, the confusion's diagonal (right) green. */
+function table(report: ClassificationReport, labels: readonly string[], style: Styles): string {
   const f = (x: number) => x.toFixed(4);
   const width = Math.max(8, ...labels.map((l) => l.length)) + 2;
   const lines = [
     `rows       ${report.rows}`,
-    `accuracy   ${f(report.accuracy)}`,
-    `macro-F1   ${f(report.macro_f1)}`,
+    `accuracy   ${style.bold(f(report.accuracy))}`,
+    `macro-F1   ${style.bold(f(report.macro_f1))}`,
     `log loss   ${report.log_loss === null ? 'n/a' : f(report.log_loss)}`,
     '',
-    `${'class'.padEnd(width)}precision  recall     f1         support`,
+    style.bold(`${'class'.padEnd(width)}precision  recall     f1         support`),
     ...report.per_class.map(
       (m) =>
         `${m.label.padEnd(width)}${f(m.precision).padEnd(11)}${f(m.recall).padEnd(11)}${f(m.f1).padEnd(11)}${m.support}`,
     ),
     '',
-    `confusion (rows: true, columns: predicted)`,
+    style.bold(`confusion (rows: true, columns: predicted)`),
     `${''.padEnd(width)}${labels.map((l) => l.padStart(width)).join('')}`,
     ...report.confusion.map(
-      (row, i) => `${(labels[i] ?? '').padEnd(width)}${row.map((n) => String(n).padStart(width)).join('')}`,
+      (row, i) =>
+        `${(labels[i] ?? '').padEnd(width)}${row
+          .map((n, j) => {
+            const cell = String(n).padStart(width);
+            return i === j ? style.green(cell) : n === 0 ? style.dim(cell) : cell;
+          })
+          .join('')}`,
     ),
     '',
   ];
@@ -135,7 +143,7 @@ export const evaluateCommand: Command = {
       io.stdout.write(
         values.json === true
           ? `${JSON.stringify({ model, target, ...report }, null, 2)}\n`
-          : table(report, contract.labels),
+          : table(report, contract.labels, stylesFor(io.stdout, io.env)),
       );
     } finally {
       await rm(dir, { recursive: true, force: true });

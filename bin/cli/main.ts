@@ -2,13 +2,15 @@
  * The CLI's dispatcher: `batch-infer <command> [options]`. Returns the exit code instead of exiting, so
  * stdout drains and tests can call it in process (STYLE.md §10).
  */
-import { pino, type Logger } from 'pino';
+import type { Logger } from 'pino';
 import { VERSION } from '../../lib/version.js';
-import { commandHelp, parseCommandArgs, type CliIO, type Command } from './command.js';
+import { commandHelp, parseCommandArgs, type Command } from './command.js';
 import { demoCommand } from './demo.js';
 import { evaluateCommand } from './evaluate.js';
 import { EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, exitCodeFor } from './exit-codes.js';
 import { inspectCommand } from './inspect.js';
+import { createLogger, logSettings } from './log-flags.js';
+import { isTerminal, stylesFor } from './terminal.js';
 import { profileCommand } from './profile.js';
 import { promoteCommand } from './promote.js';
 import { reportCommand } from './report.js';
@@ -68,20 +70,16 @@ export async function main(argv: readonly string[], io: MainIO): Promise<number>
     );
     return EXIT_USAGE;
   }
-  const logger =
-    io.logger ??
-    pino(
-      { base: null, level: io.env.BATCH_INFER_LOG_LEVEL ?? 'info' },
-      pino.destination({ fd: 2, sync: true }),
-    );
-  const cliIO: CliIO = { ...io, logger };
+  let logger: Logger | undefined;
   try {
     const values = parseCommandArgs(command, [...rest], io.env);
     if (values.help === true) {
       io.stdout.write(commandHelp(command));
       return EXIT_OK;
     }
-    return await command.run(values, cliIO);
+    const settings = logSettings(values, io.stderr, io.env);
+    logger = io.logger ?? (await createLogger(settings, io.stderr));
+    return await command.run(values, { ...io, logger, pretty: settings.format === 'pretty' });
   } catch (err) {
     // The reader of our stdout went away (`… | head`): that is how a pipe ends, not a failure.
     const reason = io.signal.aborted
@@ -96,10 +94,13 @@ export async function main(argv: readonly string[], io: MainIO): Promise<number>
     }
     const code = exitCodeFor(err);
     const message = err instanceof Error ? err.message : String(err);
-    io.stderr.write(`batch-infer ${command.name}: ${message}\n`);
+    // On a terminal: on a line of its own (not after a live progress line), its prefix red where colour is on.
+    const erase = isTerminal(io.stderr) ? '\r\x1b[K' : '';
+    const prefix = stylesFor(io.stderr, io.env).red(`batch-infer ${command.name}:`);
+    io.stderr.write(`${erase}${prefix} ${message}\n`);
     if (isBatchInferError(err, ErrorCodes.USAGE))
       io.stderr.write(`See: batch-infer ${command.name} --help\n`);
-    else if (!isBatchInferError(err)) logger.debug({ err }, 'unexpected error');
+    else if (!isBatchInferError(err)) logger?.debug({ err }, 'unexpected error');
     return code;
   }
 }

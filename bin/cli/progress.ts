@@ -1,9 +1,11 @@
 /**
  * The CLI's view of pipeline progress: a progress line redrawn in place when stderr is a terminal, and a JSON
  * log line every `--progress-interval` otherwise (CI logs and log collectors want lines, not carriage returns).
+ * Neither with `--quiet`.
  */
 import type { Logger } from 'pino';
 import type { Progress } from '../../lib/core/progress.js';
+import { isTerminal } from './terminal.js';
 
 /** 83_000 → "1m 23s". */
 export function formatDuration(ms: number): string {
@@ -32,12 +34,18 @@ export interface ProgressSink {
   report(progress: Progress): void;
 }
 
+/**
+ * Progress for people on a terminal (pretty logs on a TTY): a live line; for anyone else, a log line every
+ * `logIntervalMs` — JSON, or with `--log-format pretty` off a terminal, the live line's text.
+ */
 export function progressSink(
   stderr: NodeJS.WritableStream,
   logger: Logger,
   logIntervalMs: number,
+  pretty = false,
 ): ProgressSink {
-  if ((stderr as { isTTY?: boolean }).isTTY === true) {
+  // --quiet (or a level above info) asks for no progress; the log lines below are info lines anyway.
+  if (pretty && isTerminal(stderr) && logger.isLevelEnabled('info')) {
     return {
       interval: 250,
       report(p) {
@@ -49,7 +57,9 @@ export function progressSink(
   return {
     interval: logIntervalMs,
     report(p) {
-      if (!p.done) logger.info({ progress: p }, 'progress');
+      if (p.done) return;
+      if (pretty) logger.info(formatProgress(p));
+      else logger.info({ progress: p }, 'progress');
     },
   };
 }

@@ -19,6 +19,7 @@ import type { ModelConfig } from '../../lib/model-files.js';
 import { fetchModelMetadata } from '../../lib/model-source.js';
 import { EXIT_FAILURE, EXIT_OK } from './exit-codes.js';
 import { int, list, str, usageError, type Command } from './command.js';
+import { stylesFor } from './terminal.js';
 
 const METRICS = ['accuracy', 'macro_f1'] as const;
 type CheckMetric = (typeof METRICS)[number];
@@ -179,6 +180,8 @@ export const promoteCommand: Command = {
     }
 
     let verdict: { ok: boolean; lines: string[] };
+    // On a terminal with colour: a check that holds green, one that fails red, the outcome likewise.
+    const style = stylesFor(io.stdout, io.env);
     try {
       const comparison = await compareVersions({
         inputs: checks.map((c) => c.file),
@@ -194,7 +197,10 @@ export const promoteCommand: Command = {
       if (reportPath !== undefined) await writeFile(reportPath, markdown);
       if (jsonPath !== undefined) await writeFile(jsonPath, `${JSON.stringify(comparison, null, 2)}\n`);
       verdict = judge(comparison, checks);
-      io.stdout.write(`${markdown}\n## Checks\n\n${verdict.lines.map((l) => `- ${l}`).join('\n')}\n\n`);
+      const checkLines = verdict.lines.map(
+        (l) => `- ${l.startsWith('pass') ? style.green(l) : style.red(l)}`,
+      );
+      io.stdout.write(`${markdown}\n## Checks\n\n${checkLines.join('\n')}\n\n`);
     } catch (err) {
       if (staged) await load(url, model, token, restore);
       throw err;
@@ -204,7 +210,7 @@ export const promoteCommand: Command = {
       if (staged) await load(url, model, token, restore);
       const what = verdict.ok ? 'every check holds (dry run)' : 'a check failed';
       const kept = `${model} v${champion} stays the default${staged ? `; v${challenger} was unloaded again` : ''}`;
-      io.stdout.write(`Not promoted: ${what}. ${kept}.\n`);
+      io.stdout.write(`${(verdict.ok ? style.yellow : style.red)(`Not promoted: ${what}.`)} ${kept}.\n`);
       if (verdict.ok) return EXIT_OK;
       io.stderr.write(
         `batch-infer promote: refused to promote ${model} v${challenger}: ${verdict.lines.filter((l) => l.startsWith('FAIL')).join('; ')}\n`,
@@ -213,7 +219,7 @@ export const promoteCommand: Command = {
     }
     await load(url, model, token, servedConfig([...served.versions, challenger], challenger));
     io.stdout.write(
-      `Promoted ${model} v${challenger}: it now answers requests that name no version; v${champion} stays loaded for a rollback.\n`,
+      `${style.green(`Promoted ${model} v${challenger}:`)} it now answers requests that name no version; v${champion} stays loaded for a rollback.\n`,
     );
     return EXIT_OK;
   },

@@ -5,6 +5,9 @@ import { EXIT_OK } from './exit-codes.js';
 import { choice, duration, int, list, names, str, usageError, type Command } from './command.js';
 import { MODEL_FLAGS } from './model-flags.js';
 import { progressSink } from './progress.js';
+import { formatRunSummary } from './run-summary.js';
+import { stylesFor } from './terminal.js';
+import type { Alert } from '../../lib/core/trends.js';
 import { parseShard, type Shard } from '../../lib/core/shard.js';
 import { newTraceId, parseTraceparent } from '../../lib/core/trace-context.js';
 
@@ -130,13 +133,13 @@ export const runCommand: Command = {
       type: 'string',
       value: '<file>',
       description: 'Rejected rows CSV (original columns, line, error).',
-      default: '<output>.rejects.csv',
+      default: '<output without .csv>.rejects.csv',
     },
     summary: {
       type: 'string',
       value: '<file>',
       description: 'Run summary JSON (counts, timings, config fingerprint, model).',
-      default: '<output>.summary.json',
+      default: '<output without .csv>.summary.json',
     },
     'max-reject-ratio': {
       type: 'string',
@@ -163,7 +166,7 @@ export const runCommand: Command = {
       value: '<file>',
       description:
         'Batch metrics in the Prometheus text format, written after every run, successful or not (docs/monitoring.md).',
-      default: '<output>.metrics.prom',
+      default: '<output without .csv>.metrics.prom',
     },
     pushgateway: {
       type: 'string',
@@ -187,11 +190,16 @@ export const runCommand: Command = {
         "Run history (JSON Lines): append this run's record, and warn of the offline alert rules it fires against the earlier runs.",
       default: 'none',
     },
+    json: {
+      type: 'boolean',
+      description:
+        'Also print the run summary as JSON on stdout, for scripts (the output must then be a file).',
+    },
     'progress-interval': {
       type: 'string',
       value: '<duration>',
       description:
-        'How often progress is logged when stderr is not a terminal (a terminal gets a live line).',
+        'How often progress is logged when stderr is not a terminal, or with --log-format json (a terminal gets a live line).',
       default: '10s',
     },
   },
@@ -212,6 +220,8 @@ export const runCommand: Command = {
     if (output === undefined) throw usageError('--output is required (a file, or - for stdout)');
     if (inputs.length > 1 && inputs.includes('-'))
       throw usageError('--input - (stdin) cannot be combined with files');
+    if (values.json === true && output === '-')
+      throw usageError('--json prints the summary on stdout, which --output - uses for the scored rows');
     const protocol = choice<Protocol>('protocol', str(values, 'protocol'), PROTOCOLS);
     const inputFormat = choice<InputFormat>('input-format', str(values, 'input-format'), INPUT_FORMATS);
     const timeout = duration(values, 'timeout');
@@ -220,7 +230,12 @@ export const runCommand: Command = {
     if (ratio !== undefined && !(ratio >= 0 && ratio <= 1))
       throw usageError(`--max-reject-ratio must be a number from 0 to 1, got "${ratioText}"`);
     const columns = names(values, 'columns');
-    const progress = progressSink(io.stderr, io.logger, duration(values, 'progress-interval') ?? 10_000);
+    const progress = progressSink(
+      io.stderr,
+      io.logger,
+      duration(values, 'progress-interval') ?? 10_000,
+      io.pretty === true,
+    );
     const optional = {
       inputFormat,
       columns,
@@ -251,6 +266,10 @@ export const runCommand: Command = {
     // A job started inside a trace (TRACEPARENT, the OpenTelemetry environment carrier) runs in that trace.
     const traceId = parseTraceparent(io.env.TRACEPARENT)?.traceId ?? newTraceId();
     io.logger.info({ trace_id: traceId }, 'run started');
+    // For people, a successful run's alerts are lines of its summary (below); a failed run logs them.
+    const logAlert = (alert: Alert): void =>
+      io.logger.warn({ alert }, `alert ${alert.alert}: ${alert.message}`);
+    const held: Alert[] = [];
     const summary = await createPipeline({
       input: inputs.length === 1 ? (inputs[0] as string) : inputs,
       traceId,
@@ -268,19 +287,29 @@ export const runCommand: Command = {
       signal: io.signal,
       onProgress: (p) => progress.report(p),
       progressInterval: Math.max(progress.interval, 1),
-      onAlert: (alert) => io.logger.warn({ alert }, `alert ${alert.alert}: ${alert.message}`),
+      onAlert: (alert) => (io.pretty === true ? held.push(alert) : logAlert(alert)),
       onPushError: (err) =>
         io.logger.warn({ err }, `could not push metrics to the Pushgateway: ${(err as Error).message}`),
       ...Object.fromEntries(Object.entries(optional).filter(([, v]) => v !== undefined)),
+    }).catch((err: unknown) => {
+      held.forEach(logAlert);
+      throw err;
     });
-    const shadow =
-      summary.shadow === null
-        ? ''
-        : `; challenger v${summary.shadow.version} disagrees on ${(100 * summary.shadow.rate).toFixed(1)} %`;
-    io.logger.info(
-      { summary },
-      `scored ${summary.rows.scored} rows, rejected ${summary.rows.rejected}${shadow}`,
-    );
+    if (io.pretty !== true) {
+      const shadow =
+        summary.shadow === null
+          ? ''
+          : `; challenger v${summary.shadow.version} disagrees on ${(100 * summary.shadow.rate).toFixed(1)} %`;
+      io.logger.info(
+        { summary },
+        `scored ${summary.rows.scored} rows, rejected ${summary.rows.rejected}${shadow}`,
+      );
+    } else if (io.logger.isLevelEnabled('info')) {
+      io.stderr.write(formatRunSummary(summary, stylesFor(io.stderr, io.env)));
+    } else {
+      summary.alerts.forEach(logAlert);
+    }
+    if (values.json === true) io.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
     return EXIT_OK;
   },
 };

@@ -3,6 +3,35 @@ import type { GrpcServer, ModelServerOptions } from '../../server/index.js';
 import { EXIT_OK } from './exit-codes.js';
 import { duration, int, list, str, type Command } from './command.js';
 import { listen, type Listening } from './listen.js';
+import { formatServeBanner, type ServedModelInfo } from './serve-banner.js';
+import { stylesFor } from './terminal.js';
+
+/**
+ * The versions each model serves, asked of the server itself (its model metadata, as a client would), so
+ * the banner shows what is served, not what the repository directory holds.
+ */
+async function servedModels(
+  url: string,
+  names: string[],
+  token: string | undefined,
+): Promise<ServedModelInfo[]> {
+  // A server listening on every address is asked on the loopback one.
+  const base = url.replace('//0.0.0.0:', '//127.0.0.1:').replace('//[::]:', '//[::1]:');
+  const headers: Record<string, string> = token === undefined ? {} : { authorization: `Bearer ${token}` };
+  return Promise.all(
+    names.map(async (name): Promise<ServedModelInfo> => {
+      try {
+        const response = await fetch(`${base}/v2/models/${encodeURIComponent(name)}`, { headers });
+        const meta = (await response.json()) as { versions?: unknown; properties?: { version?: unknown } };
+        const versions = Array.isArray(meta.versions) ? meta.versions.map(String) : [];
+        const answering = meta.properties?.version;
+        return { name, versions, ...(typeof answering === 'string' ? { defaultVersion: answering } : {}) };
+      } catch {
+        return { name, versions: [] };
+      }
+    }),
+  );
+}
 
 export const serveCommand: Command = {
   name: 'serve',
@@ -194,6 +223,7 @@ export const serveCommand: Command = {
     // that several such servers never contend for 8081.
     const grpcPort = int(values, 'grpc-port', 0) ?? (port === 0 ? undefined : 8081);
     let grpc: GrpcServer | undefined;
+    let grpcAddress: string | undefined;
     let listening: Listening;
     try {
       if (grpcPort !== 0) {
@@ -204,8 +234,9 @@ export const serveCommand: Command = {
             { cause: err },
           );
         });
-        const address = `${host.includes(':') ? `[${host}]` : host}:${bound}`;
-        io.logger.info({ grpc: address }, `gRPC listening on ${address}`);
+        grpcAddress = `${host.includes(':') ? `[${host}]` : host}:${bound}`;
+        // On a terminal the banner below says it.
+        if (io.pretty !== true) io.logger.info({ grpc: grpcAddress }, `gRPC listening on ${grpcAddress}`);
       }
       listening = await listen(modelServer, port, host);
     } catch (err) {
@@ -213,11 +244,33 @@ export const serveCommand: Command = {
       await modelServer.close({ graceMs: 0 });
       throw err;
     }
-    io.logger.info({ url: listening.url }, `listening on ${listening.url}`);
-    await new Promise<void>((resolve) => {
+    const stopped = new Promise<void>((resolve) => {
       if (io.signal.aborted) resolve();
       io.signal.addEventListener('abort', () => resolve(), { once: true });
     });
+    if (io.pretty === true && io.logger.isLevelEnabled('info')) {
+      // For people: once the models are loaded, what is served where, in a few lines.
+      await Promise.race([modelServer.loaded, stopped]);
+      const models = modelServer.models().sort();
+      const defaultModel = str(values, 'default-model') ?? models[0];
+      const banner = formatServeBanner(
+        {
+          url: listening.url,
+          ...(grpcAddress === undefined ? {} : { grpc: grpcAddress }),
+          models: await servedModels(listening.url, models, str(values, 'inference-token')),
+          defaultModel,
+          routes: modelServer.routes(),
+          inferenceToken: str(values, 'inference-token') !== undefined,
+          adminToken: str(values, 'admin-token') !== undefined,
+          graceMs: grace,
+        },
+        stylesFor(io.stderr, io.env),
+      );
+      if (!io.signal.aborted) io.stderr.write(banner);
+    } else {
+      io.logger.info({ url: listening.url }, `listening on ${listening.url}`);
+    }
+    await stopped;
     io.logger.info({ grace_ms: grace }, 'shutting down: draining in-flight requests');
     await Promise.all([grpc?.close(grace), listening.close(grace)]);
     io.logger.info('stopped');
