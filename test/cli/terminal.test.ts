@@ -4,8 +4,9 @@
  */
 import t from 'tap';
 import { spawn, spawnSync } from 'node:child_process';
-import { access, readFile } from 'node:fs/promises';
+import { access, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { PACKAGE_ROOT } from '../../lib/package-root.js';
 import { tempDir, WEATHER_CSV } from '../helpers.js';
 import { runCli } from './spawn-cli.js';
@@ -25,6 +26,36 @@ function terminalEnv(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
   delete rest.NO_COLOR;
   delete rest.FORCE_COLOR;
   return { ...rest, NODE_OPTIONS: '', TERM: 'xterm-256color', ...env };
+}
+
+/**
+ * NODE_OPTIONS that record, in `<dir>/imports.log`, whether the CLI imported pino-pretty: a terminal needs it,
+ * nothing else should pay for loading it (issue #19).
+ */
+async function watchPinoPretty(
+  dir: string,
+): Promise<{ env: NodeJS.ProcessEnv; imported: () => Promise<boolean> }> {
+  const log = join(dir, 'imports.log');
+  const hooks = join(dir, 'hooks.mjs');
+  await writeFile(log, '');
+  await writeFile(
+    hooks,
+    `import { appendFileSync } from 'node:fs';
+export async function resolve(specifier, context, next) {
+  if (specifier === 'pino-pretty') appendFileSync(${JSON.stringify(log)}, specifier + '\\n');
+  return next(specifier, context);
+}
+`,
+  );
+  const register = join(dir, 'register.mjs');
+  await writeFile(
+    register,
+    `import { register } from 'node:module';\nregister(${JSON.stringify(pathToFileURL(hooks).href)});\n`,
+  );
+  return {
+    env: { NODE_OPTIONS: `--import ${pathToFileURL(register).href}` },
+    imported: async () => (await readFile(log, 'utf8')).includes('pino-pretty'),
+  };
 }
 
 /** The non-empty lines of `text` that are not JSON. */
@@ -64,8 +95,10 @@ t.test(
   { skip: NO_SCRIPT },
   async (t) => {
     const dir = await tempDir(t);
-    const { code, screen } = await onTerminal(['run', '-i', WEATHER_CSV, '-o', 'scored.csv'], dir);
+    const watch = await watchPinoPretty(dir);
+    const { code, screen } = await onTerminal(['run', '-i', WEATHER_CSV, '-o', 'scored.csv'], dir, watch.env);
     t.equal(code, 0, 'exits 0', { screen });
+    t.ok(await watch.imported(), 'pino-pretty formats the lines');
     t.match(screen, SGR, 'coloured: a terminal, and neither NO_COLOR nor FORCE_COLOR=0');
     const text = stripAnsi(screen);
     t.notMatch(text, /\{"level"/, 'no JSON lines');
@@ -109,8 +142,13 @@ t.test('--log-format json on a terminal: JSON lines only', { skip: NO_SCRIPT }, 
 
 t.test('off a terminal: every stderr line is JSON; --json puts the summary on stdout', async (t) => {
   const dir = await tempDir(t);
-  const res = await runCli(['run', '-i', WEATHER_CSV, '-o', 'scored.csv', '--json'], { cwd: dir });
+  const watch = await watchPinoPretty(dir);
+  const res = await runCli(['run', '-i', WEATHER_CSV, '-o', 'scored.csv', '--json'], {
+    cwd: dir,
+    env: watch.env,
+  });
   t.equal(res.code, 0, 'exits 0', { stderr: res.stderr });
+  t.notOk(await watch.imported(), 'pino-pretty is not even loaded');
   t.same(notJson(res.stderr), [], 'every stderr line is JSON');
   const logs = res.stderr
     .split('\n')
