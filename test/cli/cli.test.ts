@@ -42,7 +42,7 @@ t.test('--version, --help and usage errors', async (t) => {
   t.equal(protocol.code, 2);
   t.match(
     protocol.stderr,
-    /--protocol must be one of v2-json, v2-binary, vertex, sagemaker, local, got "grpc"/,
+    /--protocol must be one of v2-json, v2-binary, vertex, sagemaker, v2-grpc, local, got "grpc"/,
   );
 });
 
