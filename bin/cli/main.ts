@@ -42,6 +42,9 @@ export function mainHelp(): string {
     '  -h, --help     Show help (also: batch-infer <command> --help)',
     '  -v, --version  Print the version',
     '',
+    'Every command also takes --log-format pretty|json (default: pretty on a terminal, else JSON lines),',
+    '-q/--quiet, --verbose, --log-level <level> and --config <file>.',
+    '',
   ].join('\n');
 }
 

@@ -4,6 +4,7 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { commandHelp, parseCommandArgs } from '../../bin/cli/command.js';
 import { createLogger, logSettings } from '../../bin/cli/log-flags.js';
+import { mainHelp } from '../../bin/cli/main.js';
 import { runCommand } from '../../bin/cli/run.js';
 import { formatRunSummary } from '../../bin/cli/run-summary.js';
 import { formatServeBanner } from '../../bin/cli/serve-banner.js';
@@ -27,6 +28,10 @@ t.test(
     t.match(help, /--verbose/);
     t.match(help, /--json +Also print the run summary as JSON on stdout/);
     t.same(parse(['-q', '-i', 'a.csv']).quiet, true);
+    t.match(
+      mainHelp(),
+      /Every command also takes --log-format pretty\|json .*\n-q\/--quiet, --verbose, --log-level <level>/,
+    );
   },
 );
 
