@@ -23,6 +23,18 @@ export interface DescriptorModule {
   constant: string;
   protos: readonly string[];
   about: string;
+  /** Changes to the descriptor after loading, each said in `about`. */
+  patch?: (root: Record<string, unknown>) => void;
+}
+
+type Fields = Record<string, Record<string, unknown>>;
+
+/** The fields of a message of a descriptor, by its full name. */
+function fieldsOf(root: Record<string, unknown>, message: string): Fields {
+  let node = root as { nested?: Record<string, unknown>; fields?: Fields };
+  for (const part of message.split('.')) node = node.nested?.[part] as typeof node;
+  if (node.fields === undefined) throw new Error(`no message ${message}`);
+  return node.fields;
 }
 
 export const MODULES: readonly DescriptorModule[] = [
@@ -31,7 +43,11 @@ export const MODULES: readonly DescriptorModule[] = [
     constant: 'TRITON_GRPC_DESCRIPTOR',
     protos: ['grpc_service.proto', 'health.proto'],
     about:
-      "Triton's `inference.GRPCInferenceService` (grpc_service.proto, which imports model_config.proto) and the gRPC health service (health.proto), as the server serves them.",
+      "Triton's `inference.GRPCInferenceService` (grpc_service.proto, which imports model_config.proto) and the gRPC health service (health.proto), as the server serves them; ModelMetadataResponse also has the Open Inference Protocol's `properties` (field 6 of open_inference_grpc.proto, which Triton's copy lacks), where the server puts what REST metadata has in `properties`.",
+    patch: (root) => {
+      const protocol = fieldsOf(descriptorOf(['open_inference_grpc.proto']), 'inference.ModelMetadataResponse');
+      fieldsOf(root, 'inference.ModelMetadataResponse').properties = protocol.properties as Fields[string];
+    },
   },
   {
     path: join(PACKAGE_ROOT, 'lib', 'adapters', 'oip-grpc-descriptor.ts'),
@@ -81,6 +97,8 @@ function wrap(text: string): string {
 
 /** The source of a generated module. */
 export async function moduleSource(module: DescriptorModule): Promise<string> {
+  const descriptor = descriptorOf(module.protos);
+  module.patch?.(descriptor);
   const about = wrap(
     `${module.about} A protobufjs JSON descriptor for @grpc/proto-loader's \`fromJSON\`; the .proto files and where they come from are in server/grpc/proto/.`,
   );
@@ -88,7 +106,7 @@ export async function moduleSource(module: DescriptorModule): Promise<string> {
 /**
 ${about}
  */
-export const ${module.constant}: Record<string, unknown> = ${JSON.stringify(descriptorOf(module.protos))};
+export const ${module.constant}: Record<string, unknown> = ${JSON.stringify(descriptor)};
 `;
   const config = await resolveConfig(module.path);
   return format(source, { ...config, filepath: module.path });

@@ -180,13 +180,19 @@ function inferenceHandlers(context: ServerContext): Record<string, [Access, Hand
           datatype,
           shape,
         });
-        // The REST answer's `properties` (the batch-infer contract) has no field in ModelMetadataResponse.
+        // `properties` as in the REST answer (v2/routes.ts): the Open Inference Protocol's field, which Triton's
+        // proto lacks (scripts/grpc-descriptors.ts adds it); Triton's clients skip it as an unknown field.
         return {
           name: model.name,
           versions: repository.versions(model.name).map(String),
           platform: model.contract.platform,
           inputs: model.contract.inputs.map(tensor),
           outputs: model.contract.outputs.map(tensor),
+          properties: {
+            version: String(model.version),
+            labels: JSON.stringify(model.contract.labels),
+            contract: JSON.stringify(model.contract),
+          },
         };
       },
     ],
