@@ -141,8 +141,8 @@ t.test('a run summary JSON is written beside the output, with a stable config fi
   t.same((await readdir(dir)).sort(), [
     'o.csv',
     'o.metrics.prom',
-    'o.summary.json',
     'o.rejects.csv',
+    'o.summary.json',
     's.json',
   ]);
 });
