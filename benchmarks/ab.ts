@@ -163,8 +163,10 @@ async function runOnce(dir: string, input: string, side: Side, protocol: string,
       if (server.child.exitCode === null) await once(server.child, 'exit');
     }
     await rm(summary, { force: true });
-    await rm(`${output}.metrics.prom`, { force: true });
-    await rm(`${output}.rejects.csv`, { force: true });
+    // Side files of both builds: the old names (`out.csv.metrics.prom`) and the new (`out.metrics.prom`, #19).
+    const name = output.replace(/\.csv$/, '');
+    for (const file of [`${output}.metrics.prom`, `${name}.metrics.prom`, `${name}.rejects.csv`])
+      await rm(file, { force: true });
   }
 }
 

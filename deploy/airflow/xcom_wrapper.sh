@@ -20,9 +20,9 @@ if [ -z "$output" ] || [ "$output" = "-" ]; then
   echo "xcom_wrapper: --output must name a file" >&2
   exit 2
 fi
-# The CLI's defaults: <output without .csv>.rejects.csv and <output>.summary.json.
+# The CLI's defaults: <output without .csv>.rejects.csv and <output without .csv>.summary.json.
 if [ -z "$rejects" ]; then rejects="${output%.csv}.rejects.csv"; fi
-if [ -z "$summary" ]; then summary="$output.summary.json"; fi
+if [ -z "$summary" ]; then summary="${output%.csv}.summary.json"; fi
 mkdir -p "$(dirname "$output")" "$(dirname "$rejects")" "$(dirname "$summary")"
 xcom="${XCOM_FILE:-/airflow/xcom/return.json}"
 mkdir -p "$(dirname "$xcom")"
