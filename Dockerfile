@@ -45,7 +45,7 @@ COPY data/weather.csv data/README.md data/
 RUN chmod 0755 dist/bin/batch-infer.js && ln -s /app/dist/bin/batch-infer.js /usr/local/bin/batch-infer
 # The CLI handles SIGTERM and SIGINT itself (drain, then exit), so it can run as PID 1 without an init.
 USER node
-EXPOSE 8080
+EXPOSE 8080 8081
 HEALTHCHECK --interval=10s --timeout=3s --start-period=10s --retries=3 \
   CMD ["node", "-e", "const e=process.env;fetch('http://127.0.0.1:'+(e.BATCH_INFER_PORT||e.PORT||e.AIP_HTTP_PORT||e.SAGEMAKER_BIND_TO_PORT||8080)+'/v2/health/ready').then(r=>{process.exitCode=r.ok?0:1},()=>{process.exitCode=1})"]
 ENTRYPOINT ["batch-infer"]
