@@ -6,9 +6,15 @@ export { createPipeline, type RunSummary, type PipelineOptions } from './pipelin
 export { PROTOCOLS, INPUT_FORMATS, type Protocol, type InputFormat } from './pipeline-options.js';
 export type { Progress } from './core/progress.js';
 export { Preprocessor, type PreprocessorOptions } from './streams/preprocessor.js';
-export { planInputs, type InputPlan } from './core/input-plan.js';
-export { planOutputs, classifierPlan, type OutputPlan } from './core/output-plan.js';
-export type { Tensor, TensorData } from './core/tensor.js';
+export { planInputs, type InputPlan, type RowWriter } from './core/input-plan.js';
+export {
+  planOutputs,
+  classifierPlan,
+  type OutputPlan,
+  type ClassifierOutputs,
+  type ColumnOutput,
+} from './core/output-plan.js';
+export type { Tensor, TensorData, TypedTensorData } from './core/tensor.js';
 export { Batcher, type BatcherOptions } from './streams/batcher.js';
 export { ModelScorer, type ModelScorerOptions } from './streams/model-scorer.js';
 export { Postprocessor, type PostprocessorOptions, formatProbability } from './streams/postprocessor.js';

@@ -45,7 +45,10 @@ export const MODULES: readonly DescriptorModule[] = [
     about:
       "Triton's `inference.GRPCInferenceService` (grpc_service.proto, which imports model_config.proto) and the gRPC health service (health.proto), as the server serves them; ModelMetadataResponse also has the Open Inference Protocol's `properties` (field 6 of open_inference_grpc.proto, which Triton's copy lacks), where the server puts what REST metadata has in `properties`.",
     patch: (root) => {
-      const protocol = fieldsOf(descriptorOf(['open_inference_grpc.proto']), 'inference.ModelMetadataResponse');
+      const protocol = fieldsOf(
+        descriptorOf(['open_inference_grpc.proto']),
+        'inference.ModelMetadataResponse',
+      );
       fieldsOf(root, 'inference.ModelMetadataResponse').properties = protocol.properties as Fields[string];
     },
   },

@@ -58,7 +58,10 @@ t.test('checkModelJson: what a model.json must be', async (t) => {
     [{ ...ok, platform: 'tensorflow' }, /platform must be "onnxruntime_onnx"/],
     [{ ...ok, inputs: [] }, /`inputs` must be a non-empty array/],
     [{ ...ok, outputs: {} }, /`outputs` must be a non-empty array/],
-    [{ ...ok, inputs: [{ name: 'x', shape: [-1] }] }, /every `inputs` entry needs a name, an OIP datatype and a shape/],
+    [
+      { ...ok, inputs: [{ name: 'x', shape: [-1] }] },
+      /every `inputs` entry needs a name, an OIP datatype and a shape/,
+    ],
     [{ ...ok, outputs: [{ name: 'y', datatype: 'FP32', shape: 3 }] }, /every `outputs` entry needs/],
     [{ ...ok, labels: ['a', 1] }, /`labels` must be an array of strings/],
     [{ ...ok, labels: 'a' }, /`labels` must be an array of strings/],
