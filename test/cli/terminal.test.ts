@@ -20,11 +20,15 @@ const quote = (s: string): string => `'${s.replaceAll("'", `'\\''`)}'`;
 const SGR = /\x1b\[[\d;]*m/; // eslint-disable-line no-control-regex
 const stripAnsi = (s: string): string => s.replace(/\x1b\[[\d;]*[A-Za-z]/g, ''); // eslint-disable-line no-control-regex
 
-/** The environment of a terminal: tap's own NO_COLOR and FORCE_COLOR gone, then `env`. */
+/**
+ * The environment of a person's terminal: tap's own NO_COLOR and FORCE_COLOR gone, and CI's `CI` too (Node's
+ * colour detection gives a terminal under `CI` 2 colours, so CI would test something no person sees), then `env`.
+ */
 function terminalEnv(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
   const rest = { ...process.env };
   delete rest.NO_COLOR;
   delete rest.FORCE_COLOR;
+  delete rest.CI;
   return { ...rest, NODE_OPTIONS: '', TERM: 'xterm-256color', ...env };
 }
 
