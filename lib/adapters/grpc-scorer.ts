@@ -43,6 +43,7 @@ import type { AttemptEvent, RetryEvent } from './http-scorer.js';
 import { OIP_GRPC_DESCRIPTOR } from './oip-grpc-descriptor.js';
 import type { BatchScorer } from './types.js';
 import { readV2Outputs } from './v2-outputs.js';
+import { CONTENTS_FIELD } from '../core/grpc-contents.js';
 
 export interface GrpcScorerOptions {
   /**
@@ -138,22 +139,6 @@ interface InferResponse {
   }[];
   raw_output_contents?: Buffer[];
 }
-
-/** The typed `contents` field of each datatype (for servers that do not answer in raw_output_contents). */
-const CONTENTS_FIELD: Readonly<Record<string, string>> = {
-  BOOL: 'bool_contents',
-  INT8: 'int_contents',
-  INT16: 'int_contents',
-  INT32: 'int_contents',
-  INT64: 'int64_contents',
-  UINT8: 'uint_contents',
-  UINT16: 'uint_contents',
-  UINT32: 'uint_contents',
-  UINT64: 'uint64_contents',
-  FP32: 'fp32_contents',
-  FP64: 'fp64_contents',
-  BYTES: 'bytes_contents',
-};
 
 /**
  * A ModelInferResponse's outputs as tensors, through the same reader as the REST answers (v2-outputs.ts): raw

@@ -19,6 +19,7 @@ import type { ModelContract } from '../../lib/core/model-contract.js';
 import type { Tensor } from '../inference/types.js';
 import type { ServedModel } from '../served-model.js';
 import { parseInferRequest, type ParsedInferRequest } from '../v2/infer-request.js';
+import { CONTENTS_FIELD } from '../../lib/core/grpc-contents.js';
 
 /** An InferParameter, as @grpc/proto-loader decodes it (`oneofs: true` names the field set). */
 export interface InferParameter {
@@ -60,22 +61,6 @@ export interface ModelInferResponse {
   outputs: { name: string; datatype: string; shape: number[] }[];
   raw_output_contents: Buffer[];
 }
-
-/** The field of InferTensorContents that holds each datatype's values. */
-const CONTENTS_FIELD: Readonly<Record<string, keyof InferTensorContents>> = {
-  BOOL: 'bool_contents',
-  INT8: 'int_contents',
-  INT16: 'int_contents',
-  INT32: 'int_contents',
-  INT64: 'int64_contents',
-  UINT8: 'uint_contents',
-  UINT16: 'uint_contents',
-  UINT32: 'uint_contents',
-  UINT64: 'uint64_contents',
-  FP32: 'fp32_contents',
-  FP64: 'fp64_contents',
-  BYTES: 'bytes_contents',
-};
 
 const SHARED_MEMORY = ['shared_memory_region', 'shared_memory_byte_size', 'shared_memory_offset'];
 

@@ -33,13 +33,14 @@ import { fromJSON } from '@grpc/proto-loader';
 import { Histogram } from 'prom-client';
 import type { Logger } from 'pino';
 import { BatchInferError, ErrorCodes, isBatchInferError } from '../../lib/errors.js';
-import { parseModelConfig, type ModelConfig } from '../../lib/model-files.js';
+import type { ModelConfig } from '../../lib/model-files.js';
 import { serverSpan, traceFields } from '../../lib/core/trace-context.js';
 import type { ServerContext } from '../context.js';
 import { bearerCheck } from '../http/bearer.js';
 import { HttpError } from '../http/http-error.js';
 import { lazyChildLogger, newRequestId } from '../http/lifecycle.js';
 import { modelConfig, servedPolicy } from '../v2/config.js';
+import { parseConfigText } from '../v2/repository-routes.js';
 import { EXTENSIONS } from '../v2/routes.js';
 import { modelStatistics } from '../v2/statistics.js';
 import { TRITON_GRPC_DESCRIPTOR } from './descriptor.js';
@@ -129,17 +130,7 @@ function configOverride(parameters: Record<string, { parameter_choice?: string; 
   if (config === undefined) return undefined;
   if (config.parameter_choice !== 'string_param' || config.string_param === undefined)
     throw new HttpError(400, '`parameters.config` must be a string_param holding the model config as JSON');
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(config.string_param);
-  } catch (err) {
-    throw new HttpError(400, `\`parameters.config\` is not valid JSON: ${(err as Error).message}`);
-  }
-  try {
-    return parseModelConfig(parsed, '`parameters.config`');
-  } catch (err) {
-    throw new HttpError(400, (err as Error).message);
-  }
+  return parseConfigText(config.string_param);
 }
 
 function refuseRepositoryName(name: string): void {

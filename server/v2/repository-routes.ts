@@ -65,9 +65,14 @@ function configOverride(parameters: unknown): ModelConfig | undefined {
   if (config === undefined) return undefined;
   if (typeof config !== 'string')
     throw new HttpError(400, '`parameters.config` must be a string holding the model config as JSON');
+  return parseConfigText(config);
+}
+
+/** A load's config override, as Triton's `parameters.config` carries it: a JSON string; 400 when it is not one. */
+export function parseConfigText(text: string): ModelConfig {
   let parsed: unknown;
   try {
-    parsed = JSON.parse(config);
+    parsed = JSON.parse(text);
   } catch (err) {
     throw new HttpError(400, `\`parameters.config\` is not valid JSON: ${(err as Error).message}`);
   }
