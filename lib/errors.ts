@@ -32,6 +32,19 @@ export const ErrorCodes = {
   OUTPUT_WRITE: 'BI_ERR_OUTPUT_WRITE',
   /** `resume` found a journal written by a run with other settings, or a journal without its partial output. */
   JOURNAL_MISMATCH: 'BI_ERR_JOURNAL_MISMATCH',
+  /** A Parquet input is corrupt, truncated or uses an encoding or type batch-infer cannot read (CLI exit 65). */
+  PARQUET: 'BI_ERR_PARQUET',
+  /** The database refused the input query, or a table named by `--input-table` does not exist (CLI exit 65). */
+  QUERY: 'BI_ERR_QUERY',
+  /**
+   * A database, object store or URL cannot be reached, or refuses the credentials given; or an object or URL
+   * answers with an error status.
+   */
+  ACCESS: 'BI_ERR_ACCESS',
+  /** The output table exists and `--if-exists` is `fail` (the default). */
+  TABLE_EXISTS: 'BI_ERR_TABLE_EXISTS',
+  /** An existing output table's columns do not fit the run's output (`--if-exists append`). */
+  TABLE_COLUMNS: 'BI_ERR_TABLE_COLUMNS',
   /** An inference request is malformed (server answers 400). */
   BAD_REQUEST: 'BI_ERR_BAD_REQUEST',
   /** The model server answered with an error status. */

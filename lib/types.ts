@@ -1,15 +1,8 @@
 /** The records that flow between pipeline stages. */
 import type { Tensor } from './core/tensor.js';
 
-/** One record as read from the source: its cell texts and the 1-based line it starts on. */
-export interface SourceRecord {
-  line: number;
-  values: string[];
-  /** The input file, when a run reads several. */
-  file?: string;
-  /** Set by a source that could read the line but not as a record; the Preprocessor rejects it with this. */
-  error?: string;
-}
+export type { SourceRecord } from './io/table.js';
+import type { SourceRecord } from './io/table.js';
 
 /** A record that passed the Preprocessor: it will be scored. */
 export interface PreparedRow extends SourceRecord {

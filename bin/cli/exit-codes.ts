@@ -21,6 +21,8 @@ export function exitCodeFor(err: unknown): number {
     case ErrorCodes.CSV_PARSE:
     case ErrorCodes.INPUT_FORMAT:
     case ErrorCodes.HEADER_MISMATCH:
+    case ErrorCodes.PARQUET:
+    case ErrorCodes.QUERY:
       return EXIT_DATA;
     default:
       return EXIT_FAILURE;

@@ -8,16 +8,23 @@
  * - BOOL: `true`/`false`/`1`/`0`, any case; an empty cell is refused;
  * - BYTES: the text as it is (empty included; a record without the column is refused).
  *
+ * A typed source's cell (Parquet, PostgreSQL: lib/io/table.ts) is taken as it is, without a round trip through
+ * text: a number or a bigint for a numeric input (an integer input refuses a fraction, any input a value out of
+ * its range), a boolean for BOOL (or 0/1), a string for BYTES. A null is what an empty CSV cell is: NaN for a
+ * float, refused for an integer or a boolean, `""` for BYTES, so a run on a table and on its CSV export agree.
+ *
  * A writer returns the raw numeric value (for data-quality and drift profiles; NaN for strings and missing
  * values) or, for a refused cell, the reason as a string.
  */
 import { datatypeInfo, type NumericDatatype } from './datatypes.js';
 import { toHalfBits } from './fp16.js';
+import type { Cell } from '../io/table.js';
+import { cellText } from './cell-text.js';
 import type { Datatype } from './model-contract.js';
 import { decimalValue, parseDecimal } from './parse.js';
 import type { TensorData } from './tensor.js';
 
-export type CellWriter = (text: string | undefined, data: TensorData, at: number) => number | string;
+export type CellWriter = (cell: Cell | undefined, data: TensorData, at: number) => number | string;
 
 /** The text as a reason shows it: JSON-quoted, at most 40 characters of it. */
 function quote(text: string): string {
@@ -48,9 +55,19 @@ function floatValue(text: string | undefined): number | string {
   return parsed.ok ? parsed.value : parsed.reason;
 }
 
+/** A typed cell's number (a bigint or boolean too), NaN for null, or undefined for a text cell. */
+function typedNumber(cell: Cell | undefined): number | undefined {
+  if (typeof cell === 'number') return cell;
+  if (typeof cell === 'bigint') return Number(cell);
+  if (typeof cell === 'boolean') return cell ? 1 : 0;
+  return cell === null ? Number.NaN : undefined;
+}
+
 function floatWriter(datatype: 'FP16' | 'FP32' | 'FP64'): CellWriter {
-  return (text, data, at) => {
-    const value = floatValue(text);
+  return (cell, data, at) => {
+    const typed = typedNumber(cell);
+    const text = typeof cell === 'string' ? cell : undefined;
+    const value = typed ?? floatValue(text);
     if (typeof value === 'string') return value;
     if (datatype === 'FP64') (data as Float64Array)[at] = value;
     else {
@@ -59,7 +76,7 @@ function floatWriter(datatype: 'FP16' | 'FP32' | 'FP64'): CellWriter {
         Number.isFinite(value) &&
         (datatype === 'FP32' ? !Number.isFinite(stored) : (stored & 0x7c00) === 0x7c00)
       )
-        return `number out of ${datatype} range: ${quote(text ?? '')}`;
+        return `number out of ${datatype} range: ${quote(text ?? cellText(cell))}`;
       (data as Float32Array)[at] = stored;
     }
     return value;
@@ -69,11 +86,16 @@ function floatWriter(datatype: 'FP16' | 'FP32' | 'FP64'): CellWriter {
 function integerWriter(datatype: NumericDatatype): CellWriter {
   const [low, end] = RANGES[datatype] as readonly [bigint, bigint];
   const big = datatypeInfo(datatype).bigint;
-  return (text, data, at) => {
+  return (cell, data, at) => {
+    if (cell === null) return 'empty value';
+    const text = cell === undefined || typeof cell === 'string' ? cell : cellText(cell);
     const trimmed = (text ?? '').trim();
     if (trimmed === '') return text === undefined ? 'missing value' : 'empty value';
     let value: bigint;
-    if (INTEGER.test(trimmed)) value = BigInt(trimmed);
+    if (typeof cell === 'bigint') value = cell;
+    else if (typeof cell === 'boolean') return `not an integer: ${cell}`;
+    else if (typeof cell === 'number' && Number.isSafeInteger(cell)) value = BigInt(cell);
+    else if (INTEGER.test(trimmed)) value = BigInt(trimmed);
     else {
       // `3.0` or `1e3`, as a data frame with a missing value writes an integer column.
       const n = decimalValue(trimmed);
@@ -89,7 +111,13 @@ function integerWriter(datatype: NumericDatatype): CellWriter {
 
 const BOOLEANS: Record<string, number> = { true: 1, false: 0, '1': 1, '0': 0 };
 
-const boolWriter: CellWriter = (text, data, at) => {
+const boolWriter: CellWriter = (cell, data, at) => {
+  if (typeof cell === 'boolean') {
+    (data as Uint8Array)[at] = cell ? 1 : 0;
+    return cell ? 1 : 0;
+  }
+  if (cell === null) return 'empty value';
+  const text = cell === undefined || typeof cell === 'string' ? cell : cellText(cell);
   const trimmed = (text ?? '').trim();
   if (trimmed === '') return text === undefined ? 'missing value' : 'empty value';
   const value = BOOLEANS[trimmed.toLowerCase()];
@@ -98,9 +126,9 @@ const boolWriter: CellWriter = (text, data, at) => {
   return value;
 };
 
-const stringWriter: CellWriter = (text, data, at) => {
-  if (text === undefined) return 'missing value';
-  (data as string[])[at] = text;
+const stringWriter: CellWriter = (cell, data, at) => {
+  if (cell === undefined) return 'missing value';
+  (data as string[])[at] = cellText(cell);
   return Number.NaN;
 };
 

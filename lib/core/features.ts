@@ -2,6 +2,8 @@
  * Feature spec → feature vector. The same code computes features for training (training/), for the batch
  * pipeline's Preprocessor and for the server's SageMaker/Vertex routes, so training/serving skew cannot creep in.
  */
+import type { Cell } from '../io/table.js';
+import { cellText } from './cell-text.js';
 import { dayOfYearValue, decimalValue, parseDayOfYear, parseDecimal, type Parsed } from './parse.js';
 
 /** How a feature's raw value is taken from its column. */
@@ -84,7 +86,7 @@ export function computeFeatures(
  * unusable, or undefined. `raw` gets NaN for each value that is missing or unparsable, the others all the same.
  */
 export type ValuesFeaturizer = (
-  values: readonly (string | undefined)[],
+  values: readonly (Cell | undefined)[],
   raw: Float64Array,
   features: Float32Array,
   /** Where in `features` the row's values go (a batch tensor's row). @default 0 */
@@ -112,10 +114,12 @@ export function featuresFromValues(
     let reason: string | undefined;
     for (let i = 0; i < steps.length; i++) {
       const step = steps[i] as (typeof steps)[number];
-      const text = step.index < 0 ? undefined : values[step.index];
+      const cell = step.index < 0 ? undefined : values[step.index];
+      // A typed source's number is the value; any other cell is read as the text a CSV of it would hold.
+      const text = typeof cell === 'string' || cell === undefined ? cell : cellText(cell);
       const { transform } = step;
       let value: number;
-      if (transform.type === 'number') value = decimalValue(text);
+      if (transform.type === 'number') value = typeof cell === 'number' ? cell : decimalValue(text);
       else {
         const doy = dayOfYearValue(text);
         value = Number.isNaN(doy) ? Number.NaN : dayOfYearFeature(transform, doy);

@@ -13,6 +13,7 @@
  * (in `monitored` order) to data-quality and drift profiles.
  */
 import { BatchInferError, ErrorCodes, show } from '../errors.js';
+import type { Cell } from '../io/table.js';
 import { cellWriter, type CellWriter } from './cells.js';
 import { featuresFromValues, requiredColumns, type FeatureSpec } from './features.js';
 import type { ModelContract, TensorSpec } from './model-contract.js';
@@ -23,7 +24,7 @@ import { allocateTensor, type Tensor } from './tensor.js';
  * `raw`; answers the reason the row is unusable (the first bad column's), or undefined.
  */
 export type RowWriter = (
-  values: readonly (string | undefined)[],
+  values: readonly (Cell | undefined)[],
   raw: Float64Array,
   tensors: readonly Tensor[],
   row: number,
@@ -88,7 +89,7 @@ function featureSpecPlan(
   };
 }
 
-interface Cell {
+interface PlannedCell {
   input: number;
   /** The feature's name in profiles: its column's, unless a feature spec names it. */
   name: string;
@@ -103,11 +104,11 @@ interface Cell {
 /** Inputs fed cell by cell: each cell one element of one input's row, parsed for the input's datatype. */
 function cellPlan(
   inputs: TensorSpec[],
-  cells: readonly Omit<Cell, 'write' | 'raw'>[],
+  cells: readonly Omit<PlannedCell, 'write' | 'raw'>[],
   fixedBatch: number | undefined,
 ): InputPlan {
   const monitored: { name: string; column: string }[] = [];
-  const planned: Cell[] = cells.map((c) => {
+  const planned: PlannedCell[] = cells.map((c) => {
     const { datatype } = inputs[c.input] as TensorSpec;
     const raw = datatype === 'BYTES' ? -1 : monitored.push({ name: c.name, column: c.column }) - 1;
     return { ...c, write: cellWriter(datatype), raw };

@@ -11,6 +11,7 @@
  * (benchmarks/README.md, "Profiles").
  */
 import { BatchInferError, ErrorCodes } from '../errors.js';
+import { cellText } from './cell-text.js';
 import { argmaxRow } from './metrics.js';
 import { classifierPlan, type OutputPlan } from './output-plan.js';
 import { elementText, float32Data } from './output-values.js';
@@ -93,7 +94,7 @@ export class OutputFormat {
     const label = this.#labelTensor(batch);
     const plain = this.#plainTensors(batch);
     return batch.rows.map((row, i) => {
-      const record = keep === undefined ? [...row.values] : keep.map((j) => row.values[j] ?? '');
+      const record = keep === undefined ? row.values.map(cellText) : keep.map((j) => cellText(row.values[j]));
       if (classifier !== undefined) {
         record.push(
           label === undefined
@@ -163,8 +164,9 @@ export class OutputFormat {
       const row = rows[i] as ScoredBatch['rows'][number];
       // A row's own text is its values written as CSV already (PreparedRow.text): passed through as it is.
       if (keep === undefined && row.text !== undefined) pos = this.#text(pos, row.text);
-      else if (keep === undefined) for (const value of row.values) pos = this.#text(pos, csvField(value));
-      else for (const j of keep) pos = this.#text(pos, csvField(row.values[j] ?? ''));
+      else if (keep === undefined)
+        for (const value of row.values) pos = this.#text(pos, csvField(cellText(value)));
+      else for (const j of keep) pos = this.#text(pos, csvField(cellText(row.values[j])));
       if (classifier) {
         if (label !== undefined) pos = this.#text(pos, csvField(elementText(label, i))) - 1;
         const out = this.#scratch.reserve(pos, tail);

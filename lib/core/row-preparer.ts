@@ -7,7 +7,9 @@
  */
 import { performance } from 'node:perf_hooks';
 import { BatchInferError, ErrorCodes } from '../errors.js';
+import type { Column } from '../io/table.js';
 import type { RejectedRow, SourceRecord } from '../types.js';
+import { cellText } from './cell-text.js';
 import type { InputPlan, RowWriter } from './input-plan.js';
 import type { Tensor } from './tensor.js';
 
@@ -31,6 +33,7 @@ export class RowPreparer {
   readonly #skipRows: number;
   readonly #raw: Float64Array;
   #columns: readonly string[] | undefined;
+  #columnTypes: readonly Column[] | undefined;
   #write: RowWriter | undefined;
   /** Rows read, prepared and rejected so far. */
   readonly counts = { read: 0, prepared: 0, rejected: 0 };
@@ -55,8 +58,16 @@ export class RowPreparer {
     return this.#columns;
   }
 
-  /** Takes the input's columns; throws BI_ERR_MISSING_COLUMN when one the model needs is not among them. */
-  setColumns(columns: readonly string[]): void {
+  /** The input's columns with their types: a typed source's (Parquet, PostgreSQL), else all `string`. */
+  get columnTypes(): readonly Column[] | undefined {
+    return this.#columnTypes;
+  }
+
+  /**
+   * Takes the input's columns (and their types, from a typed source); throws BI_ERR_MISSING_COLUMN when one the
+   * model needs is not among them.
+   */
+  setColumns(columns: readonly string[], types?: readonly Column[]): void {
     const missing = this.#plan.columns.filter((c) => !columns.includes(c));
     if (missing.length > 0) {
       throw new BatchInferError(
@@ -66,6 +77,7 @@ export class RowPreparer {
       );
     }
     this.#columns = columns;
+    this.#columnTypes = types ?? columns.map((name) => ({ name, type: 'string' }));
     this.#write = this.#plan.bind(columns);
   }
 
@@ -77,7 +89,7 @@ export class RowPreparer {
   prepare(record: SourceRecord, tensors: readonly Tensor[], at: number): number | undefined {
     const columns = this.#columns;
     if (columns === undefined) {
-      this.setColumns(record.values);
+      this.setColumns(record.values.map(cellText), record.columns);
       return undefined;
     }
     const row = ++this.counts.read;

@@ -13,7 +13,7 @@
 import { Transform } from 'node:stream';
 import { Parser, type Options } from 'csv-parse';
 import { BatchInferError, ErrorCodes } from '../errors.js';
-import type { SourceRecord } from '../types.js';
+import type { TextRecord } from './table.js';
 
 /** A place in the input: the line that ends there and the byte offset after it. */
 interface Position {
@@ -74,7 +74,7 @@ class RecordParser extends Parser {
  * `onRecord`, in order, each before the call that read it resolves.
  */
 export class CsvRecordReader {
-  readonly #push: (record: SourceRecord) => void;
+  readonly #push: (record: TextRecord) => void;
   readonly #recordDelimiter: string | undefined;
   #parser: RecordParser;
   /** Where the current csv-parse started. */
@@ -92,7 +92,7 @@ export class CsvRecordReader {
   /** A quote error whose line has not ended yet: the rest of the line is still to come. */
   #waiting: ParseError | undefined;
 
-  constructor(onRecord: (record: SourceRecord) => void, resume?: CsvResume) {
+  constructor(onRecord: (record: TextRecord) => void, resume?: CsvResume) {
     this.#push = onRecord;
     this.#recordDelimiter = resume?.recordDelimiter;
     this.#header = resume?.header;
@@ -137,10 +137,10 @@ export class CsvRecordReader {
         line,
         values,
         error: `not valid UTF-8: ${this.#field(invalid)} holds bytes that decode as U+FFFD`,
-      } satisfies SourceRecord);
+      } satisfies TextRecord);
       return;
     }
-    this.#push({ line, values } satisfies SourceRecord);
+    this.#push({ line, values } satisfies TextRecord);
   }
 
   /** "field 3 (date)": 1-based, with the header's name. */
@@ -177,7 +177,7 @@ export class CsvRecordReader {
         line: bad.line,
         values: [bad.text],
         error: this.#quoteReason(error, bad.line),
-      } satisfies SourceRecord);
+      } satisfies TextRecord);
       this.#start = { line: bad.line, byte: bad.next };
       this.#endLine = bad.line;
       this.#endByte = bad.next;
@@ -273,7 +273,7 @@ export class CsvRecordReader {
   }
 }
 
-/** A Transform from CSV bytes to {@link SourceRecord}s: the header record first, then one per row. */
+/** A Transform from CSV bytes to {@link TextRecord}s: the header record first, then one per row. */
 export function createCsvParser(): Transform {
   const stream: Transform = new Transform({
     readableObjectMode: true,

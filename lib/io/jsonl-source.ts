@@ -10,7 +10,7 @@
 import { Transform, type TransformCallback } from 'node:stream';
 import { StringDecoder } from 'node:string_decoder';
 import { BatchInferError, ErrorCodes } from '../errors.js';
-import type { SourceRecord } from '../types.js';
+import type { TextRecord } from './table.js';
 
 function cell(value: unknown): string {
   if (value === null || value === undefined) return '';
@@ -68,9 +68,9 @@ export class JsonlParser extends Transform {
     const object = parsed as Record<string, unknown>;
     if (this.#columns === undefined) {
       this.#columns = Object.keys(object);
-      this.push({ line: this.#line, values: this.#columns } satisfies SourceRecord);
+      this.push({ line: this.#line, values: this.#columns } satisfies TextRecord);
     }
-    this.push({ line: this.#line, values: this.#columns.map((c) => cell(object[c])) } satisfies SourceRecord);
+    this.push({ line: this.#line, values: this.#columns.map((c) => cell(object[c])) } satisfies TextRecord);
     return undefined;
   }
 
@@ -80,7 +80,7 @@ export class JsonlParser extends Transform {
       return new BatchInferError(ErrorCodes.INPUT_FORMAT, `JSON Lines input, line ${this.#line}: ${error}`, {
         context: { line: this.#line },
       });
-    this.push({ line: this.#line, values: [line], error } satisfies SourceRecord);
+    this.push({ line: this.#line, values: [line], error } satisfies TextRecord);
     return undefined;
   }
 }

@@ -13,6 +13,7 @@ import type { OutputFormat } from '../core/output-format.js';
 import type { RejectedRow, ScoredBatch } from '../types.js';
 import type { Checkpoint, Journal } from './journal.js';
 import { outputError } from './output-error.js';
+import { cellText } from '../core/cell-text.js';
 
 export interface ResumableWriterOptions {
   outputPartial: string;
@@ -173,7 +174,7 @@ export class ResumableWriter extends Writable {
     await this.#append(
       this.#rej,
       ready.map((r) => [
-        ...r.values,
+        ...r.values.map(cellText),
         ...new Array<string>(Math.max(0, width - r.values.length)).fill(''),
         ...(this.#o.withFile ? [r.file ?? ''] : []),
         String(r.line),

@@ -5,6 +5,7 @@
 import type { Writable } from 'node:stream';
 import { finished } from 'node:stream/promises';
 import { stringify, type Stringifier } from 'csv-stringify';
+import { cellText } from '../core/cell-text.js';
 import type { RejectedRow } from '../types.js';
 import { openAtomicFile } from './atomic-file.js';
 
@@ -62,10 +63,9 @@ export function rejectsWriter(
       // A short row is padded so `line` and `error` stay under their headers; a long row keeps its extra
       // cells (nothing of the input is dropped) and the error says how many fields it had.
       const width = columns()?.length ?? 0;
+      const text = row.values.map(cellText);
       const values =
-        row.values.length < width
-          ? [...row.values, ...new Array<string>(width - row.values.length).fill('')]
-          : row.values;
+        text.length < width ? [...text, ...new Array<string>(width - text.length).fill('')] : text;
       stringifier.write([...values, ...(withFile ? [row.file ?? ''] : []), String(row.line), row.error]);
     },
     async end() {

@@ -108,7 +108,7 @@ async function* concatenated(
   format: (path: string) => InputFormat,
   onBytes: (n: number) => void,
 ): AsyncGenerator<SourceRecord> {
-  let header: { values: string[]; file: string } | undefined;
+  let header: { values: SourceRecord['values']; file: string } | undefined;
   for (const file of paths) {
     let first = true;
     for await (const record of parse(openBytes(file, onBytes), format(file)) as AsyncIterable<SourceRecord>) {

@@ -17,7 +17,8 @@ import { Transform, type TransformCallback } from 'node:stream';
 import { RowPreparer, type RowPreparerOptions } from '../core/row-preparer.js';
 import { sliceRows, type Tensor } from '../core/tensor.js';
 import { CsvRecordReader } from '../io/csv-source.js';
-import type { Batch, PreparedRow, SourceRecord } from '../types.js';
+import type { TextRecord } from '../io/table.js';
+import type { Batch, PreparedRow } from '../types.js';
 
 const LF = 10;
 const CR = 13;
@@ -40,7 +41,7 @@ class BatchRow implements PreparedRow {
   readonly text: string | undefined;
   #values: string[] | undefined;
 
-  constructor(record: SourceRecord, row: number, text: string | undefined) {
+  constructor(record: TextRecord, row: number, text: string | undefined) {
     this.line = record.line;
     this.row = row;
     this.text = text;
@@ -205,7 +206,7 @@ export class CsvBatchReader extends Transform {
   }
 
   /** A record of the full reader; an error (a header that lacks a needed column) waits for its caller. */
-  #record(record: SourceRecord): void {
+  #record(record: TextRecord): void {
     if (this.#failure !== undefined) return;
     try {
       this.#prepared(record, undefined);
@@ -220,7 +221,7 @@ export class CsvBatchReader extends Transform {
   }
 
   /** Writes a row's inputs into the batch's tensors and adds it to the batch, unless it is passed over. */
-  #prepared(record: SourceRecord, text: string | undefined): void {
+  #prepared(record: TextRecord, text: string | undefined): void {
     const row = this.rows.prepare(record, this.#tensors, this.#batch.length);
     if (row === undefined) return;
     this.#batch.push(new BatchRow(record, row, text));

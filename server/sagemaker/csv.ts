@@ -7,15 +7,15 @@
 import { BatchInferError, ErrorCodes, show } from '../../lib/errors.js';
 import type { InputPlan } from '../../lib/core/input-plan.js';
 import { createCsvParser } from '../../lib/io/csv-source.js';
-import type { SourceRecord } from '../../lib/types.js';
+import type { TextRecord } from '../../lib/io/table.js';
 import { badInstance, type Instance } from '../records.js';
 
-async function readRecords(body: Buffer): Promise<SourceRecord[]> {
+async function readRecords(body: Buffer): Promise<TextRecord[]> {
   const parser = createCsvParser();
   parser.end(body);
-  const records: SourceRecord[] = [];
+  const records: TextRecord[] = [];
   try {
-    for await (const record of parser) records.push(record as SourceRecord);
+    for await (const record of parser) records.push(record as TextRecord);
   } catch (err) {
     throw new BatchInferError(
       ErrorCodes.BAD_REQUEST,

@@ -150,7 +150,7 @@ t.test('a plan without a classifier: columns of every datatype', async (t) => {
         // A row's text, when its values need no quotes, is passed through.
         if (withText)
           for (const row of batch.rows)
-            if (!row.values.some((v) => /[",\r\n]/.test(v))) row.text = row.values.join(',');
+            if (!row.values.some((v) => /[",\r\n]/.test(String(v)))) row.text = row.values.join(',');
         const records = format.records(batch);
         // Expected records from the definition.
         const expected = batch.rows.map((row, i) => {

@@ -60,7 +60,8 @@ async function run(chunks: Buffer[], fused: boolean, batchSize: number, skipRows
     for await (const batch of source) {
       batches.push(describe(batch));
       for (const row of batch.rows)
-        if (row.text !== undefined) texts.push(row.text, row.values.map(csvField).join(','));
+        if (row.text !== undefined)
+          texts.push(row.text, row.values.map((v) => csvField(String(v))).join(','));
     }
   };
   let error: string | undefined;

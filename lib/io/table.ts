@@ -1,0 +1,101 @@
+/**
+ * What a run reads from and writes to, beyond bytes: a source of records (CSV and JSON Lines files, stdin, a
+ * Parquet file, a PostgreSQL query, an object in S3 or behind an https URL) and a sink of output rows (a CSV
+ * file or stdout, a Parquet file, a PostgreSQL table, an S3 object). docs/adapters.md, "Writing a source or a
+ * sink", shows one of each.
+ *
+ * Text sources (CSV, JSON Lines) give every cell as a string; typed sources (Parquet, PostgreSQL) give numbers,
+ * 64-bit integers, booleans and nulls as they are, so an INT64 column reaches an INT64 model input without a
+ * round trip through text (lib/core/cells.ts takes either).
+ */
+import type { Readable, Writable } from 'node:stream';
+
+/**
+ * One value of a record. Strings from text sources; from typed ones also `number` (floats and 32-bit
+ * integers), `bigint` (64-bit integers), `boolean`, and `null` for a missing value (SQL NULL, a Parquet null).
+ */
+export type Cell = string | number | bigint | boolean | null;
+
+/**
+ * A column's type as sinks write it. Text sources' columns are all `string`; a typed source maps its own types
+ * onto these (a date, a decimal or a timestamp is `string`, in its ISO or exact decimal text).
+ */
+export type ColumnType = 'string' | 'boolean' | 'int32' | 'int64' | 'float32' | 'float64';
+
+export interface Column {
+  name: string;
+  type: ColumnType;
+}
+
+/** What a source tells of its size before it is read, for progress and for splitting it into shards. */
+export interface SourceSize {
+  /** Bytes to read (files, objects with a length). */
+  bytes?: number;
+  /** Rows to read (a Parquet file's metadata). */
+  rows?: number;
+}
+
+/**
+ * A source of records. `open()` streams {@link SourceRecord}s in object mode: first the header (the column
+ * names as `values`, and `columns` with their types when the source knows them), then one record per row with
+ * its position (`line`: the line of a text file, else the 1-based row). A row the source can read but not as
+ * a record carries `error`, and the run rejects it rather than failing. Errors of the source itself (a corrupt
+ * file, a query error, refused credentials) fail the stream with a BatchInferError whose code is documented in
+ * docs/errors.md.
+ */
+export interface RecordSource {
+  /** How logs, summaries and metrics name it: a path, or a URL with any password removed. */
+  readonly name: string;
+  /**
+   * Whether opening it again gives the same rows in the same order, so that `--resume` can pass over the rows
+   * an earlier attempt finished (files and objects: yes; a query without ORDER BY: no).
+   */
+  readonly repeatable: boolean;
+  /** Its size, when it can be known before reading. */
+  size(): Promise<SourceSize>;
+  /** The records: header first. Aborting `signal` destroys the stream and releases what it holds. */
+  open(options?: { signal?: AbortSignal }): Readable;
+}
+
+/** A record of a source: the header (column names) or a row. */
+export interface SourceRecord {
+  /** The line of a text file, or the 1-based row of a typed source (0 for its header). */
+  line: number;
+  values: Cell[];
+  /** The header's column types, when the source knows them (typed sources); text sources' are all `string`. */
+  columns?: readonly Column[];
+  /** The input file, when a run reads several. */
+  file?: string;
+  /** Set by a source that could read the line but not as a record; the Preprocessor rejects it with this. */
+  error?: string;
+}
+
+/** A record of a text source (CSV, JSON Lines): every value a string. */
+export interface TextRecord extends SourceRecord {
+  values: string[];
+}
+
+/**
+ * A batch of output rows for a typed sink: the output's columns (the kept input columns with their source
+ * types, then the model's output columns) and the rows' cells in that order. Every batch of a run carries the
+ * same `columns` array.
+ */
+export interface RowBatch {
+  columns: readonly Column[];
+  rows: readonly (readonly Cell[])[];
+}
+
+/**
+ * Where output rows go. `stream` takes {@link RowBatch}es (a typed sink: Parquet, PostgreSQL) or bytes (a CSV
+ * sink: `kind: 'bytes'`). Nothing is visible to others until `commit()` (a file renamed into place, a
+ * transaction committed, a multipart upload completed); `discard()` after a failure or an abort leaves the
+ * target as it was. Either is called once, after the stream finished or failed.
+ */
+export interface RecordSink {
+  readonly kind: 'rows' | 'bytes';
+  /** How logs, summaries and metrics name it: a path, or a URL with any password removed. */
+  readonly name: string;
+  readonly stream: Writable;
+  commit(): Promise<void>;
+  discard(): Promise<void>;
+}
