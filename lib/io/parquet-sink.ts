@@ -1,0 +1,245 @@
+/**
+ * Parquet output with typed columns (lib/io/table.ts's ColumnType onto Parquet's, all OPTIONAL so any cell may
+ * be null), written incrementally: rows are held until a row group is full, the group is encoded by
+ * hyparquet-writer's ParquetWriter and its bytes written to the file before more rows are taken. Memory holds
+ * one row group, whatever the output's size. The footer (schema, row groups, page indexes) is written at the
+ * end; the file is written under a temporary name and renamed by `commit()` (atomic-file.ts), so a failed or
+ * killed run leaves no partial Parquet file.
+ *
+ * The first RowBatch gives the schema; a run with no rows sends one with `rows: []`, and the file then has the
+ * columns and no row groups.
+ */
+import { Writable } from 'node:stream';
+import { brotliCompressSync, gzipSync } from 'node:zlib';
+import type { CompressionCodec } from 'hyparquet';
+import { ByteWriter, ParquetWriter, type ColumnSource, type SchemaElement } from 'hyparquet-writer';
+import { BatchInferError, ErrorCodes, show } from '../errors.js';
+import { openAtomicFile } from './atomic-file.js';
+import { outputError } from './output-error.js';
+import type { Cell, Column, ColumnType, RecordSink, RowBatch } from './table.js';
+
+export type ParquetCompression = 'snappy' | 'gzip' | 'brotli' | 'uncompressed';
+
+export interface ParquetSinkOptions {
+  /**
+   * Rows per row group: what memory holds before it is written, and the unit a reader (Spark, DuckDB) splits work by.
+   * @default 65536
+   */
+  rowGroupRows?: number;
+  /**
+   * The codec of every column. zstd is not offered: Node 20's zlib cannot write it.
+   * @default 'snappy'
+   */
+  compression?: ParquetCompression;
+}
+
+const CODECS: Readonly<Record<ParquetCompression, CompressionCodec>> = {
+  snappy: 'SNAPPY',
+  gzip: 'GZIP',
+  brotli: 'BROTLI',
+  uncompressed: 'UNCOMPRESSED',
+};
+
+/** Snappy is hyparquet-writer's own; the others are Node's zlib. */
+const COMPRESSORS = {
+  GZIP: (input: Uint8Array) => gzipSync(input),
+  BROTLI: (input: Uint8Array) => brotliCompressSync(input),
+};
+
+const ELEMENTS: Readonly<Record<ColumnType, Omit<SchemaElement, 'name'>>> = {
+  string: { type: 'BYTE_ARRAY', converted_type: 'UTF8', logical_type: { type: 'STRING' } },
+  boolean: { type: 'BOOLEAN' },
+  int32: { type: 'INT32' },
+  int64: { type: 'INT64' },
+  float32: { type: 'FLOAT' },
+  float64: { type: 'DOUBLE' },
+};
+
+function normalize(options: ParquetSinkOptions): Required<ParquetSinkOptions> {
+  const rowGroupRows = options.rowGroupRows ?? 65536;
+  if (!Number.isSafeInteger(rowGroupRows) || rowGroupRows < 1)
+    throw new BatchInferError(
+      ErrorCodes.INVALID_OPTION,
+      `Invalid option \`rowGroupRows\`: expected an integer ≥ 1, got ${show(rowGroupRows)}`,
+      { context: { option: 'rowGroupRows' } },
+    );
+  const compression = options.compression ?? 'snappy';
+  if (!Object.hasOwn(CODECS, compression))
+    throw new BatchInferError(
+      ErrorCodes.INVALID_OPTION,
+      `Invalid option \`compression\`: expected one of ${Object.keys(CODECS).join(', ')}, got ${show(compression)}`,
+      { context: { option: 'compression' } },
+    );
+  return { rowGroupRows, compression };
+}
+
+export function parquetSink(path: string, options: ParquetSinkOptions = {}): RecordSink {
+  const settings = normalize(options);
+  const file = openAtomicFile(path);
+  const stream = new ParquetStream(path, file.stream, settings);
+  return {
+    kind: 'rows',
+    name: path,
+    stream,
+    async commit() {
+      await file.commit();
+    },
+    async discard() {
+      stream.destroy();
+      await file.discard();
+    },
+  };
+}
+
+/** hyparquet-writer's byte buffer, emptied into the file after each row group and at the end. */
+class FileBytes extends ByteWriter {
+  readonly #out: Writable;
+
+  constructor(out: Writable) {
+    super(1 << 20);
+    this.#out = out;
+  }
+
+  flush(): Promise<void> {
+    const chunk = Buffer.from(this.buffer.slice(0, this.index));
+    this.index = 0;
+    return new Promise((resolve, reject) => {
+      this.#out.write(chunk, (err) => (err === undefined || err === null ? resolve() : reject(err)));
+    });
+  }
+}
+
+class ParquetStream extends Writable {
+  readonly #path: string;
+  readonly #out: Writable;
+  readonly #rowGroupRows: number;
+  readonly #codec: CompressionCodec;
+  #columns: readonly Column[] | undefined;
+  #writer: ParquetWriter | undefined;
+  #bytes: FileBytes;
+  /** Rows of the row group being filled. */
+  #rows: (readonly Cell[])[] = [];
+
+  constructor(path: string, out: Writable, settings: Required<ParquetSinkOptions>) {
+    super({ objectMode: true, highWaterMark: 4 });
+    this.#path = path;
+    this.#out = out;
+    this.#rowGroupRows = settings.rowGroupRows;
+    this.#codec = CODECS[settings.compression];
+    this.#bytes = new FileBytes(out);
+    // The file's errors (no space, no permission) fail this stream; they already name the file.
+    out.on('error', (err) => this.destroy(err));
+  }
+
+  override _write(
+    batch: RowBatch,
+    _encoding: BufferEncoding,
+    callback: (error?: Error | null) => void,
+  ): void {
+    this.#take(batch).then(() => callback(), callback);
+  }
+
+  override _final(callback: (error?: Error | null) => void): void {
+    this.#finish().then(() => callback(), callback);
+  }
+
+  override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
+    this.#rows = [];
+    // After a clean finish the file closes itself; otherwise it is torn down here (discard removes it).
+    if (!this.writableFinished) this.#out.destroy();
+    callback(error);
+  }
+
+  async #take(batch: RowBatch): Promise<void> {
+    if (this.#writer === undefined) this.#start(batch.columns);
+    for (const row of batch.rows) {
+      this.#rows.push(row);
+      if (this.#rows.length >= this.#rowGroupRows) await this.#writeGroup();
+    }
+  }
+
+  #start(columns: readonly Column[]): void {
+    this.#columns = columns;
+    const schema: SchemaElement[] = [
+      { name: 'root', num_children: columns.length },
+      ...columns.map((c) => ({ name: c.name, repetition_type: 'OPTIONAL' as const, ...ELEMENTS[c.type] })),
+    ];
+    this.#writer = new ParquetWriter({
+      writer: this.#bytes,
+      schema,
+      codec: this.#codec,
+      compressors: COMPRESSORS,
+      createdBy: 'batch-infer (hyparquet-writer)',
+    });
+  }
+
+  async #writeGroup(): Promise<void> {
+    const rows = this.#rows;
+    this.#rows = [];
+    const columns = this.#columns as readonly Column[];
+    const columnData: ColumnSource[] = columns.map((column, c) => ({
+      name: column.name,
+      data: columnValues(this.#path, column, c, rows),
+    }));
+    await this.#writer?.write({ columnData, rowGroupSize: rows.length });
+  }
+
+  async #finish(): Promise<void> {
+    if (this.#writer === undefined)
+      throw outputError(this.#path, new Error('no RowBatch reached the sink, so the output has no columns'));
+    if (this.#rows.length > 0) await this.#writeGroup();
+    // The footer: ParquetWriter appends it to the buffer (its finish() on a ByteWriter writes nothing out).
+    await this.#writer.finish();
+    await this.#bytes.flush();
+    await new Promise<void>((resolve, reject) => {
+      this.#out.once('error', reject);
+      this.#out.end(() => resolve());
+    });
+  }
+}
+
+/** One column of a row group as hyparquet-writer takes it; a cell that does not fit the type is an error. */
+function columnValues(
+  path: string,
+  column: Column,
+  c: number,
+  rows: readonly (readonly Cell[])[],
+): unknown[] {
+  const values = new Array<unknown>(rows.length);
+  const fit = FIT[column.type];
+  for (let r = 0; r < rows.length; r++) {
+    const cell = (rows[r] as readonly Cell[])[c] ?? null;
+    if (cell === null) {
+      values[r] = null;
+      continue;
+    }
+    const value = fit(cell);
+    if (value === undefined)
+      throw outputError(
+        path,
+        new Error(`column ${show(column.name)} is ${column.type}, a cell is ${showCell(cell)}`),
+      );
+    values[r] = value;
+  }
+  return values;
+}
+
+const showCell = (cell: Cell): string => (typeof cell === 'bigint' ? `${cell}n` : show(cell));
+
+const INT64_MIN = -(1n << 63n);
+const INT64_MAX = (1n << 63n) - 1n;
+
+/** A non-null cell as the column type's value, or undefined when it does not fit. */
+const FIT: Readonly<Record<ColumnType, (cell: Exclude<Cell, null>) => unknown>> = {
+  // Text is text; a number or a boolean in a string column (a label) is written as its text.
+  string: (cell) => (typeof cell === 'string' ? cell : String(cell)),
+  boolean: (cell) => (typeof cell === 'boolean' ? cell : undefined),
+  int32: (cell) =>
+    typeof cell === 'number' && Number.isInteger(cell) && (cell | 0) === cell ? cell : undefined,
+  int64: (cell) => {
+    const n = typeof cell === 'number' && Number.isSafeInteger(cell) ? BigInt(cell) : cell;
+    return typeof n === 'bigint' && n >= INT64_MIN && n <= INT64_MAX ? n : undefined;
+  },
+  float32: (cell) => (typeof cell === 'number' ? cell : undefined),
+  float64: (cell) => (typeof cell === 'number' ? cell : undefined),
+};
