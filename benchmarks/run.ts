@@ -53,8 +53,9 @@ const config = {
   seed: positive('seed', values.seed, DEFAULT_SEED),
   pipeline_rows: positive('rows', values.rows, quick ? 20_000 : 1_000_000),
   repeats,
-  // Online and scaling compare points a few percent apart on a noisy shared machine: more repeats.
-  online_repeats: quick ? repeats : 2 * repeats,
+  // Online: interleaved rounds of 8 s per point (issue #18: 3 × 8 s); scaling compares points a few percent
+  // apart on a noisy shared machine: more repeats.
+  online_repeats: quick ? repeats : repeats + 1,
   scaling_repeats: quick ? repeats : 2 * repeats,
   // Fresh rounds of the defaults against the grid's best point, paired.
   scaling_confirm_rounds: quick ? repeats : 5 * repeats,
@@ -62,7 +63,7 @@ const config = {
   // the same size as the pipeline figure (so the weather input is shared).
   models_rows: positive('rows', values.rows, quick ? 20_000 : 1_000_000),
   memory_rows: quick ? 20_000 : 1_000_000,
-  online_seconds: quick ? 1 : 4,
+  online_seconds: quick ? 1 : 8,
   scaling_rows: quick ? 20_000 : 500_000,
   scaling_concurrency: quick ? [1, 2] : [1, 2, 4, 8],
   scaling_batch_size: quick ? [256, 4096] : [256, 1024, 4096],

@@ -1,46 +1,35 @@
 /**
- * Online serving: single-row V2 JSON infer requests from autocannon (in the harness process, so it shares the
- * 2 cores with the server) at 1, 16 and 64 connections, against three servers started side by side: dynamic
- * batching on (the default), off (`--max-batch-size 0`), and the ceiling, a bare Koa handler running
- * onnxruntime on its main thread (benchmarks/bare-server.ts). Runs rotate between the servers, and each is
- * reported as a ratio to the ceiling measured in the same round, so the ratios hold on a busy machine too.
+ * Online serving: single-row V2 JSON infer requests from `wrk` (a C load generator in its own process, one
+ * thread) at 1, 16 and 64 connections, against three servers started side by side: dynamic batching on (the
+ * default), off (`--max-batch-size 0`), and the bare Koa handler running onnxruntime on its main thread
+ * (benchmarks/bare-server.ts). Beside them, the same row as a gRPC ModelInfer (raw_input_contents) to the
+ * default server's gRPC port from `h2load` (C, one HTTP/2 connection as one gRPC channel, 1/16/64 calls in
+ * flight).
  *
- * Beside them, the same single row as a gRPC ModelInfer (raw_input_contents) to a fourth, default server's gRPC
- * port (issue #18), from a grpc-js client in the harness process keeping 1, 16 or 64 calls in flight on one
- * HTTP/2 connection: its req/s, the ratio to REST's in the same round, and the server's CPU per request for
- * both (the load generators differ, and on 2 cores the client's own cost limits req/s; CPU per request is the
- * server's side alone).
+ * Each point reports req/s, p50/p99 latency, the server's CPU per request (/proc utime + stime of the server
+ * process, all threads, over the load) and the generator's (its own CPU time over its requests). Runs rotate
+ * between the servers round by round, and the real server is compared with the bare one measured in the same
+ * round (req/s and CPU per request), so the ratios hold on a busy machine too.
  */
-import autocannon from 'autocannon';
-import {
-  credentials,
-  loadPackageDefinition,
-  type GrpcObject,
-  type ServiceClientConstructor,
-} from '@grpc/grpc-js';
+import { loadPackageDefinition, type GrpcObject, type ServiceClientConstructor } from '@grpc/grpc-js';
 import { fromJSON } from '@grpc/proto-loader';
 import { createServer } from 'node:net';
-import { readFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { BUNDLED_MODELS_DIR, computeFeatures, readModelVersion } from '../../lib/index.js';
 import { OIP_GRPC_DESCRIPTOR } from '../../lib/adapters/oip-grpc-descriptor.js';
 import { PACKAGE_ROOT } from '../../lib/package-root.js';
+import { grpcFrame, h2loadGrpc, tool, wrkLoad, type LoadResult } from '../lib/load.js';
 import { measurement, type Measurement } from '../lib/stats.js';
 import { startBareServer, startServer, type ServerHandle } from '../lib/processes.js';
 import type { FigureContext } from './context.js';
 
 const CONNECTIONS = [1, 16, 64] as const;
-/** The gRPC server's port, free when the figure starts. */
-let grpcPort = 0;
-const GRPC: Mode = 'dynamic batching, gRPC';
-const MODES = {
-  'dynamic batching': (dir: string) => startServer(dir, ['--grpc-port', '0']),
-  'no batching': (dir: string) => startServer(dir, ['--max-batch-size', '0', '--grpc-port', '0']),
-  'bare Koa + onnxruntime (ceiling)': (dir: string) => startBareServer(dir),
-  'dynamic batching, gRPC': (dir: string) => startServer(dir, ['--grpc-port', String(grpcPort)]),
-} as const;
-type Mode = keyof typeof MODES;
-const CEILING: Mode = 'bare Koa + onnxruntime (ceiling)';
+const BATCHING = 'dynamic batching';
+const NO_BATCHING = 'no batching';
+const BARE = 'bare Koa + onnxruntime';
+const GRPC = 'dynamic batching, gRPC';
+type Mode = typeof BATCHING | typeof NO_BATCHING | typeof BARE | typeof GRPC;
 
 /** A port nobody listens on now. */
 async function freePort(): Promise<number> {
@@ -51,8 +40,8 @@ async function freePort(): Promise<number> {
   return port;
 }
 
-/** A single-row V2 JSON infer body: the features of the first row of data/weather.csv. */
-async function body(): Promise<string> {
+/** The single row: the features of the first row of data/weather.csv, and the input's name. */
+async function row(): Promise<{ name: string; features: number[] }> {
   const model = await readModelVersion(BUNDLED_MODELS_DIR, 'weather');
   const [header = '', first = ''] = (await readFile(join(PACKAGE_ROOT, 'data', 'weather.csv'), 'utf8')).split(
     '\n',
@@ -62,153 +51,115 @@ async function body(): Promise<string> {
   const record = Object.fromEntries(names.map((n, i) => [n, values[i]]));
   const result = computeFeatures(model.contract.features, record);
   if (!result.ok) throw new Error(result.reason);
-  const width = model.contract.features.length;
+  return { name: model.contract.inputs[0]?.name ?? 'features', features: [...result.features] };
+}
+
+/** The row as a V2 JSON infer body. */
+function jsonBody({ name, features }: { name: string; features: number[] }): string {
   return JSON.stringify({
-    inputs: [
-      {
-        name: model.contract.inputs[0]?.name ?? 'features',
-        shape: [1, width],
-        datatype: 'FP32',
-        data: [...result.features],
-      },
-    ],
+    inputs: [{ name, shape: [1, features.length], datatype: 'FP32', data: features }],
   });
 }
 
-interface Point {
-  rps: number;
-  p50: number;
-  p99: number;
-  errors: number;
-  /** The server's CPU milliseconds per request, when it could be read. */
-  cpuPerRequest?: number;
-}
-
-/** The JSON body's single row as a gRPC ModelInferRequest with raw_input_contents. */
-function grpcRequest(payload: string): object {
-  const input = (JSON.parse(payload) as { inputs: { name: string; shape: number[]; data: number[] }[] })
-    .inputs[0];
-  if (input === undefined) throw new Error('no input');
-  return {
-    model_name: 'weather',
-    inputs: [{ name: input.name, datatype: 'FP32', shape: input.shape }],
-    raw_input_contents: [Buffer.from(new Float32Array(input.data).buffer)],
-  };
-}
-
-type InferCall = (request: object, callback: (error: Error | null) => void) => void;
-
-/** A grpc-js client of the Open Inference Protocol's service: its ModelInfer, and close. */
-function grpcClient(target: string): { infer: InferCall; close(): void } {
+/** The row as a framed gRPC ModelInferRequest with raw_input_contents, encoded by @grpc/proto-loader. */
+function grpcBody({ name, features }: { name: string; features: number[] }): Buffer {
   const loaded = loadPackageDefinition(
-    fromJSON(OIP_GRPC_DESCRIPTOR, {
-      keepCase: true,
-      longs: Number,
-      enums: String,
-      defaults: true,
-      oneofs: true,
-    }),
+    fromJSON(OIP_GRPC_DESCRIPTOR, { keepCase: true, longs: Number, enums: String, defaults: true }),
   );
   const Service = (loaded.inference as GrpcObject).GRPCInferenceService as ServiceClientConstructor;
-  const client = new Service(target, credentials.createInsecure());
-  return {
-    infer: (client as unknown as { ModelInfer: InferCall }).ModelInfer.bind(client),
-    close: () => client.close(),
-  };
-}
-
-/** `connections` ModelInfer calls kept in flight on one channel for `seconds`; latencies rounded as autocannon's. */
-async function grpcLoad(
-  infer: InferCall,
-  request: object,
-  connections: number,
-  seconds: number,
-): Promise<Point> {
-  const latencies: number[] = [];
-  let errors = 0;
-  const started = performance.now();
-  const end = started + seconds * 1000;
-  await Promise.all(
-    Array.from({ length: connections }, async () => {
-      while (performance.now() < end) {
-        const t0 = performance.now();
-        await new Promise<void>((resolve) =>
-          infer(request, (error) => {
-            if (error !== null) errors++;
-            resolve();
-          }),
-        );
-        latencies.push(performance.now() - t0);
-      }
+  const method = Service.service.ModelInfer;
+  if (method === undefined) throw new Error('ModelInfer missing from the descriptor');
+  return grpcFrame(
+    method.requestSerialize({
+      model_name: 'weather',
+      inputs: [{ name, datatype: 'FP32', shape: [1, features.length] }],
+      raw_input_contents: [Buffer.from(new Float32Array(features).buffer)],
     }),
   );
-  latencies.sort((a, b) => a - b);
-  const at = (q: number) =>
-    Math.round(latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? 0);
-  return {
-    rps: latencies.length / ((performance.now() - started) / 1000),
-    p50: at(0.5),
-    p99: at(0.99),
-    errors,
-  };
 }
 
-async function load(url: string, payload: string, connections: number, seconds: number): Promise<Point> {
-  const result = await autocannon({
-    url: `${url}/v2/models/weather/infer`,
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: payload,
-    connections,
-    pipelining: 1,
-    duration: seconds,
-    timeout: 10,
-  });
-  return {
-    rps: result.requests.total / (result.duration || seconds),
-    p50: result.latency.p50,
-    p99: result.latency.p99,
-    errors: result.errors + result.timeouts + result.non2xx,
-  };
+/** ModelInfer calls the server answered with a gRPC status other than OK, from its /metrics. */
+async function failedGrpcCalls(server: ServerHandle): Promise<number> {
+  const text = await (await fetch(`${server.url}/metrics`)).text();
+  let failed = 0;
+  for (const line of text.split('\n')) {
+    if (!line.startsWith('rpc_server_duration_seconds_count{') || !line.includes('rpc_method="ModelInfer"'))
+      continue;
+    if (!line.includes('rpc_grpc_status_code="0"')) failed += Number(line.slice(line.lastIndexOf(' ') + 1));
+  }
+  return failed;
+}
+
+interface Point extends LoadResult {
+  /** The server's CPU microseconds per request (all threads). */
+  serverCpuUs: number;
+  /** The generator's CPU microseconds per request. */
+  generatorCpuUs: number;
 }
 
 export async function online(ctx: FigureContext, seconds: number): Promise<Measurement[]> {
-  const payload = await body();
-  const request = grpcRequest(payload);
-  grpcPort = await freePort();
-  const grpc = grpcClient(`127.0.0.1:${grpcPort}`);
-  const run = async (mode: Mode, server: ServerHandle, connections: number, s: number): Promise<Point> => {
-    const cpu = server.cpuSeconds();
-    const p =
-      mode === GRPC
-        ? await grpcLoad(grpc.infer, request, connections, s)
-        : await load(server.url, payload, connections, s);
-    const after = server.cpuSeconds();
-    return cpu === undefined || after === undefined
-      ? p
-      : { ...p, cpuPerRequest: ((after - cpu) * 1000) / (p.rps * s) };
-  };
+  if (tool('wrk') === undefined) throw new Error('the online figure needs wrk (Debian: apt-get install wrk)');
+  const withGrpc = tool('h2load') !== undefined;
+  if (!withGrpc) {
+    if (!ctx.quick)
+      throw new Error('the online figure needs h2load for gRPC (Debian: apt-get install nghttp2-client)');
+    ctx.log('  h2load not found (Debian: apt-get install nghttp2-client): no gRPC points in this quick run');
+  }
+  const modes: Mode[] = withGrpc ? [BATCHING, NO_BATCHING, BARE, GRPC] : [BATCHING, NO_BATCHING, BARE];
+  const single = await row();
+  const jsonFile = join(ctx.dir, 'online-row.json');
+  const grpcFile = join(ctx.dir, 'online-row.grpc');
+  await writeFile(jsonFile, jsonBody(single));
+  await writeFile(grpcFile, grpcBody(single));
+  const grpcPort = await freePort();
+  const grpcUrl = `http://127.0.0.1:${grpcPort}/inference.GRPCInferenceService/ModelInfer`;
+
   const servers = new Map<Mode, ServerHandle>();
+  const serverOf = (mode: Mode): ServerHandle => {
+    const server = servers.get(mode === GRPC ? BATCHING : mode);
+    if (server === undefined) throw new Error(`no server for ${mode}`);
+    return server;
+  };
+  const run = async (mode: Mode, connections: number, s: number): Promise<Point> => {
+    const server = serverOf(mode);
+    const failedBefore = mode === GRPC ? await failedGrpcCalls(server) : 0;
+    const cpu = server.cpuSeconds();
+    const r =
+      mode === GRPC
+        ? await h2loadGrpc(ctx.dir, grpcUrl, grpcFile, connections, s)
+        : await wrkLoad(ctx.dir, `${server.url}/v2/models/weather/infer`, jsonFile, connections, s);
+    const after = server.cpuSeconds();
+    const grpcFailed = mode === GRPC ? (await failedGrpcCalls(server)) - failedBefore : 0;
+    const perRequest = (cpuSeconds: number) => (cpuSeconds * 1e6) / Math.max(1, r.requests);
+    return {
+      ...r,
+      errors: r.errors + grpcFailed,
+      serverCpuUs: cpu === undefined || after === undefined ? Number.NaN : perRequest(after - cpu),
+      generatorCpuUs: perRequest(r.generatorCpu),
+    };
+  };
+
   const points = new Map<string, Point[]>();
   try {
-    for (const mode of Object.keys(MODES) as Mode[]) servers.set(mode, await MODES[mode](ctx.dir));
+    servers.set(BATCHING, await startServer(ctx.dir, ['--grpc-port', String(grpcPort)]));
+    servers.set(NO_BATCHING, await startServer(ctx.dir, ['--max-batch-size', '0', '--grpc-port', '0']));
+    servers.set(BARE, await startBareServer(ctx.dir));
     // Warm-up, not recorded: JIT, keep-alive sockets, worker sessions.
-    for (const [mode, server] of servers) await run(mode, server, 16, 1);
+    for (const mode of modes) await run(mode, 16, 1);
     for (let r = 0; r < ctx.repeats; r++) {
       for (const connections of CONNECTIONS) {
-        const all = Object.keys(MODES) as Mode[];
         // Rotate, so that no server always runs first (or right after another one's load).
-        const modes = all.map((_, i) => all[(i + r) % all.length] as Mode);
-        for (const mode of modes) {
-          const server = servers.get(mode);
-          if (server === undefined) continue;
-          // A second at this load first, not recorded: each point then starts from the same state, not from
-          // whatever the previous server's load left (GC debt, sockets, CPU frequency).
-          await run(mode, server, connections, 1);
-          const p = await run(mode, server, connections, seconds);
+        const order = modes.map((_, i) => modes[(i + r) % modes.length] as Mode);
+        for (const mode of order) {
+          // A second at this load first, not recorded (full runs): each point then starts from the same state,
+          // not from whatever the previous server's load left (GC debt, sockets, CPU frequency).
+          if (!ctx.quick) await run(mode, connections, 1);
+          const p = await run(mode, connections, seconds);
           if (p.errors > 0) throw new Error(`online ${mode} c=${connections}: ${p.errors} failed requests`);
           ctx.log(
-            `  ${mode} c=${connections} #${r + 1}: ${Math.round(p.rps).toLocaleString('en-US')} req/s, p99 ${p.p99} ms`,
+            `  ${mode} c=${connections} #${r + 1}: ${Math.round(p.rps).toLocaleString('en-US')} req/s, ` +
+              `p50 ${p.p50.toFixed(2)} ms, p99 ${p.p99.toFixed(2)} ms, server ${p.serverCpuUs.toFixed(0)} µs CPU/req, ` +
+              `generator ${p.generatorCpuUs.toFixed(0)} µs CPU/req`,
           );
           const key = `${mode}|${connections}`;
           points.set(key, [...(points.get(key) ?? []), p]);
@@ -216,14 +167,24 @@ export async function online(ctx: FigureContext, seconds: number): Promise<Measu
       }
     }
   } finally {
-    grpc.close();
     for (const server of servers.values()) await server.stop().catch(() => undefined);
   }
+
   const out: Measurement[] = [];
+  const of = (mode: Mode, connections: number): Point[] => points.get(`${mode}|${connections}`) ?? [];
+  /** Per round, `a`'s value over `b`'s: each ratio compares runs made one after the other, under one load. */
+  const paired = (a: Mode, b: Mode, connections: number, value: (p: Point) => number): number[] => {
+    const base = of(b, connections).map(value);
+    return of(a, connections).map((p, i) => value(p) / (base[i] ?? Number.NaN));
+  };
   for (const connections of CONNECTIONS) {
-    for (const mode of Object.keys(MODES) as Mode[]) {
-      const ps = points.get(`${mode}|${connections}`) ?? [];
-      const variant = `${mode}, ${connections} conn`;
+    for (const mode of modes) {
+      const ps = of(mode, connections);
+      const grpc = mode === GRPC;
+      const variant = `${mode}, ${connections} ${grpc ? 'in flight' : 'conn'}`;
+      const generator = grpc
+        ? `h2load -t1 -c1 -m${connections}, ${seconds} s per run`
+        : `wrk -t1 -c${connections}, ${seconds} s per run`;
       out.push(
         measurement(
           'online',
@@ -231,10 +192,8 @@ export async function online(ctx: FigureContext, seconds: number): Promise<Measu
           'throughput',
           'req/s',
           ps.map((p) => p.rps),
-          `${seconds} s per run`,
+          generator,
         ),
-      );
-      out.push(
         measurement(
           'online',
           variant,
@@ -242,8 +201,6 @@ export async function online(ctx: FigureContext, seconds: number): Promise<Measu
           'ms',
           ps.map((p) => p.p50),
         ),
-      );
-      out.push(
         measurement(
           'online',
           variant,
@@ -251,54 +208,63 @@ export async function online(ctx: FigureContext, seconds: number): Promise<Measu
           'ms',
           ps.map((p) => p.p99),
         ),
+        measurement(
+          'online',
+          variant,
+          'server CPU per request',
+          'µs',
+          ps.map((p) => p.serverCpuUs),
+          'server process, all threads (/proc)',
+        ),
+        measurement(
+          'online',
+          variant,
+          'generator CPU per request',
+          'µs',
+          ps.map((p) => p.generatorCpuUs),
+          grpc ? 'h2load (C)' : 'wrk (C)',
+        ),
       );
     }
-    // Paired by round: each ratio compares runs made one after the other, under the same machine load.
-    const rps = (mode: Mode): number[] => (points.get(`${mode}|${connections}`) ?? []).map((p) => p.rps);
-    const paired = (a: Mode, b: Mode): number[] => {
-      const base = rps(b);
-      return rps(a).map((v, i) => v / (base[i] ?? Number.NaN));
-    };
-    for (const mode of ['dynamic batching', GRPC] as const)
+    for (const mode of [BATCHING, NO_BATCHING] as const) {
       out.push(
         measurement(
           'online',
-          `${mode}, ${connections} conn`,
-          'server CPU per request',
-          'ms',
-          (points.get(`${mode}|${connections}`) ?? []).map((p) => p.cpuPerRequest ?? Number.NaN),
-          'server process, all threads',
+          `${mode} / bare, ${connections} conn`,
+          'req/s ratio',
+          'x',
+          paired(mode, BARE, connections, (p) => p.rps),
+          'per round',
+        ),
+        measurement(
+          'online',
+          `${mode} / bare, ${connections} conn`,
+          'server CPU per request ratio',
+          'x',
+          paired(mode, BARE, connections, (p) => p.serverCpuUs),
+          'per round',
         ),
       );
-    out.push(
-      measurement(
-        'online',
-        `gRPC / REST, ${connections} conn`,
-        'gRPC / REST req/s',
-        'x',
-        paired(GRPC, 'dynamic batching'),
-        'per round; different load generators',
-      ),
-    );
+    }
     out.push(
       measurement(
         'online',
         `batching factor, ${connections} conn`,
         'on / off req/s',
         'x',
-        paired('dynamic batching', 'no batching'),
+        paired(BATCHING, NO_BATCHING, connections, (p) => p.rps),
         'per round',
       ),
     );
-    for (const mode of ['dynamic batching', 'no batching'] as const)
+    if (withGrpc)
       out.push(
         measurement(
           'online',
-          `${mode}, ${connections} conn`,
-          'ratio to ceiling',
-          'ratio',
-          paired(mode, CEILING),
-          'per round',
+          `gRPC / REST, ${connections} in flight`,
+          'req/s ratio',
+          'x',
+          paired(GRPC, BATCHING, connections, (p) => p.rps),
+          'per round; h2load vs wrk',
         ),
       );
   }

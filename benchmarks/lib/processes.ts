@@ -163,7 +163,17 @@ export function startServer(dir: string, extra: readonly string[] = []): Promise
   return startListening(dir, [CLI, 'serve', '--port', '0', '--host', '127.0.0.1', ...extra]);
 }
 
-/** Starts benchmarks/bare-server.ts (through tsx), the online figure's ceiling. */
+/** Starts the `serve` of another build (`root`: a checkout with its own dist/), for A/B comparisons. */
+export function startServerFrom(
+  root: string,
+  dir: string,
+  extra: readonly string[] = [],
+): Promise<ServerHandle> {
+  const cli = join(root, 'dist', 'bin', 'batch-infer.js');
+  return startListening(dir, [cli, 'serve', '--port', '0', '--host', '127.0.0.1', ...extra]);
+}
+
+/** Starts benchmarks/bare-server.ts (through tsx), the online figure's yardstick. */
 export function startBareServer(dir: string): Promise<ServerHandle> {
   return startListening(dir, ['--import', 'tsx', join(PACKAGE_ROOT, 'benchmarks', 'bare-server.ts')]);
 }
