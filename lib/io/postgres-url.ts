@@ -1,0 +1,70 @@
+/**
+ * What a `postgres://` URL says (issue #17): whether an input or output is one, the name logs, summaries and
+ * metrics give it (with the password replaced by `***`), and the configuration `pg` connects with.
+ *
+ * The password is looked for where libpq looks, in libpq's order: the URL (`user:password@` or
+ * `?password=`), then `PGPASSWORD`, then the password file (`PGPASSFILE`, else `~/.pgpass`). `pg` reads the
+ * first two itself; it can read the file too, through the `pgpass` module, but that support is deprecated
+ * (it prints a DeprecationWarning on first use and goes away in pg 9), and `pgpass` is not a dependency of
+ * ours: lib/io/postgres-pgpass.ts reads the file by libpq's rules instead.
+ */
+import pg from 'pg';
+import { findPgpassPassword } from './postgres-pgpass.js';
+
+const POSTGRES_URL = /^postgres(?:ql)?:\/\//i;
+
+/** True for a `postgres://` or `postgresql://` URL. */
+export function isPostgresUrl(text: string): boolean {
+  return POSTGRES_URL.test(text);
+}
+
+/**
+ * The URL with its password, if any, replaced by `***`: in the user information (`user:secret@host`) and in a
+ * `password` query parameter. The user information ends at the last `@`, so a password with an unencoded `/`,
+ * `?` or `@` in it is still hidden; when in doubt, more than the password is hidden, never less.
+ */
+export function redactUrl(url: string): string {
+  const start = url.indexOf('//');
+  if (start < 0) return url;
+  const head = url.slice(0, start + 2);
+  let rest = url.slice(start + 2);
+  const at = rest.lastIndexOf('@');
+  const colon = rest.indexOf(':');
+  if (at >= 0 && colon >= 0 && colon + 1 < at) rest = `${rest.slice(0, colon)}:***${rest.slice(at)}`;
+  return head + rest.replace(/([?&]password=)[^&#]+/gi, '$1***');
+}
+
+/** How to connect, and what to say about it when connecting fails. */
+export interface PostgresConnection {
+  /** For `new pg.Client(config)`. Carries the password: never log it. */
+  readonly config: pg.ClientConfig;
+  /** `user@host:port/database`, as `pg` resolved them (URL, then PG* variables, then its defaults). */
+  readonly target: string;
+  /** Where the password came from, or why there is none, for an error message: never the password. */
+  readonly passwordSource: string;
+}
+
+/**
+ * The connection for a `postgres://` URL. Reads the password file when neither the URL nor `PGPASSWORD` gives
+ * a password (libpq does it at the same point, before connecting).
+ */
+export async function postgresConnection(url: string): Promise<PostgresConnection> {
+  const config: pg.ClientConfig = { connectionString: url, fallback_application_name: 'batch-infer' };
+  // pg resolves host, port, user and database (URL, PG* variables, defaults) when a client is made; the client
+  // is only read, never connected.
+  const resolved = new pg.Client(config);
+  const { host, port, user = '', database = '' } = resolved;
+  const target = `${user}@${host}:${port}/${database}`;
+  // null, not undefined as its type says, when there is none.
+  const given: unknown = resolved.password;
+  if (typeof given === 'string' && given !== '') {
+    const source = redactUrl(url) === url ? 'PGPASSWORD' : 'the URL';
+    return { config, target, passwordSource: `password from ${source}` };
+  }
+  const found = await findPgpassPassword({ host, port, database, user });
+  if (found.password === undefined) return { config, target, passwordSource: found.note };
+  // A `password` parameter is part of libpq's URL syntax, and pg reads it before the user information; a
+  // separate `password` option would lose against the URL's empty one.
+  const withPassword = `${url}${url.includes('?') ? '&' : '?'}password=${encodeURIComponent(found.password)}`;
+  return { config: { ...config, connectionString: withPassword }, target, passwordSource: found.note };
+}
