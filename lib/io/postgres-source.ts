@@ -166,8 +166,10 @@ class PostgresRecordStream extends Readable {
     cursor.read(this.#fetchRows, (err, rows, result) => {
       this.#reading = false;
       if (this.destroyed) return;
-      if (err !== undefined) {
-        this.destroy(postgresError(err, ErrorCodes.QUERY, `PostgreSQL refused the query of ${this.#name}`));
+      // pg-cursor passes null, not undefined as its type says, when there is no error.
+      const error: unknown = err;
+      if (error !== undefined && error !== null) {
+        this.destroy(postgresError(error, ErrorCodes.QUERY, `PostgreSQL refused the query of ${this.#name}`));
         return;
       }
       if (!this.#headerSent && !this.#pushHeader(result.fields)) return;
