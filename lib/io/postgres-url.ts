@@ -6,7 +6,9 @@
  * `?password=`), then `PGPASSWORD`, then the password file (`PGPASSFILE`, else `~/.pgpass`). `pg` reads the
  * first two itself; it can read the file too, through the `pgpass` module, but that support is deprecated
  * (it prints a DeprecationWarning on first use and goes away in pg 9), and `pgpass` is not a dependency of
- * ours: lib/io/postgres-pgpass.ts reads the file by libpq's rules instead.
+ * ours: lib/io/postgres-pgpass.ts reads the file by libpq's rules instead. Only when that finds no password
+ * does pg's own lookup still run, when the server asks for one; it finds none either, and warns on stderr
+ * about a file others can read, as libpq does.
  */
 import pg from 'pg';
 import { findPgpassPassword } from './postgres-pgpass.js';
