@@ -114,11 +114,16 @@ class ParquetStream extends Writable {
   readonly #out: Writable;
   readonly #rowGroupRows: number;
   readonly #codec: CompressionCodec;
-  #columns: readonly Column[] | undefined;
+  #columns: readonly Column[] = [];
+  #fits: ((cell: Exclude<Cell, null>) => unknown)[] = [];
   #writer: ParquetWriter | undefined;
-  #bytes: FileBytes;
-  /** Rows of the row group being filled. */
-  #rows: (readonly Cell[])[] = [];
+  readonly #bytes: FileBytes;
+  /**
+   * The row group being filled, column by column: the values are moved out of the rows as batches come, so
+   * the rows themselves die young and a column of numbers is one flat array.
+   */
+  #values: unknown[][] = [];
+  #count = 0;
 
   constructor(path: string, out: Writable, settings: Required<ParquetSinkOptions>) {
     super({ objectMode: true, highWaterMark: 4 });
@@ -144,7 +149,7 @@ class ParquetStream extends Writable {
   }
 
   override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
-    this.#rows = [];
+    this.#values = [];
     // After a clean finish the file closes itself; otherwise it is torn down here (discard removes it).
     if (!this.writableFinished) this.#out.destroy();
     callback(error);
@@ -152,14 +157,24 @@ class ParquetStream extends Writable {
 
   async #take(batch: RowBatch): Promise<void> {
     if (this.#writer === undefined) this.#start(batch.columns);
+    const fits = this.#fits;
     for (const row of batch.rows) {
-      this.#rows.push(row);
-      if (this.#rows.length >= this.#rowGroupRows) await this.#writeGroup();
+      // Read each row: a full group replaces the arrays.
+      const values = this.#values;
+      for (let c = 0; c < fits.length; c++) {
+        const cell = row[c] ?? null;
+        const value = cell === null ? null : (fits[c] as (cell: Exclude<Cell, null>) => unknown)(cell);
+        if (value === undefined) throw this.#misfit(c, cell as Exclude<Cell, null>);
+        (values[c] as unknown[]).push(value);
+      }
+      if (++this.#count >= this.#rowGroupRows) await this.#writeGroup();
     }
   }
 
   #start(columns: readonly Column[]): void {
     this.#columns = columns;
+    this.#fits = columns.map((c) => FIT[c.type]);
+    this.#values = columns.map(() => []);
     const schema: SchemaElement[] = [
       { name: 'root', num_children: columns.length },
       ...columns.map((c) => ({ name: c.name, repetition_type: 'OPTIONAL' as const, ...ELEMENTS[c.type] })),
@@ -174,20 +189,21 @@ class ParquetStream extends Writable {
   }
 
   async #writeGroup(): Promise<void> {
-    const rows = this.#rows;
-    this.#rows = [];
-    const columns = this.#columns as readonly Column[];
-    const columnData: ColumnSource[] = columns.map((column, c) => ({
+    const values = this.#values;
+    const rows = this.#count;
+    this.#values = this.#columns.map(() => []);
+    this.#count = 0;
+    const columnData: ColumnSource[] = this.#columns.map((column, c) => ({
       name: column.name,
-      data: columnValues(this.#path, column, c, rows),
+      data: values[c] as unknown[],
     }));
-    await this.#writer?.write({ columnData, rowGroupSize: rows.length });
+    await this.#writer?.write({ columnData, rowGroupSize: rows });
   }
 
   async #finish(): Promise<void> {
     if (this.#writer === undefined)
       throw outputError(this.#path, new Error('no RowBatch reached the sink, so the output has no columns'));
-    if (this.#rows.length > 0) await this.#writeGroup();
+    if (this.#count > 0) await this.#writeGroup();
     // The footer: ParquetWriter appends it to the buffer (its finish() on a ByteWriter writes nothing out).
     await this.#writer.finish();
     await this.#bytes.flush();
@@ -196,35 +212,16 @@ class ParquetStream extends Writable {
       this.#out.end(() => resolve());
     });
   }
-}
 
-/** One column of a row group as hyparquet-writer takes it; a cell that does not fit the type is an error. */
-function columnValues(
-  path: string,
-  column: Column,
-  c: number,
-  rows: readonly (readonly Cell[])[],
-): unknown[] {
-  const values = new Array<unknown>(rows.length);
-  const fit = FIT[column.type];
-  for (let r = 0; r < rows.length; r++) {
-    const cell = (rows[r] as readonly Cell[])[c] ?? null;
-    if (cell === null) {
-      values[r] = null;
-      continue;
-    }
-    const value = fit(cell);
-    if (value === undefined)
-      throw outputError(
-        path,
-        new Error(`column ${show(column.name)} is ${column.type}, a cell is ${showCell(cell)}`),
-      );
-    values[r] = value;
+  #misfit(c: number, cell: Exclude<Cell, null>): BatchInferError {
+    const column = this.#columns[c] as Column;
+    const shown = typeof cell === 'bigint' ? `${cell}n` : show(cell);
+    return outputError(
+      this.#path,
+      new Error(`column ${show(column.name)} is ${column.type}, a cell is ${shown}`),
+    );
   }
-  return values;
 }
-
-const showCell = (cell: Cell): string => (typeof cell === 'bigint' ? `${cell}n` : show(cell));
 
 const INT64_MIN = -(1n << 63n);
 const INT64_MAX = (1n << 63n) - 1n;

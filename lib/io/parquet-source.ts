@@ -15,6 +15,7 @@ import {
   parquetMetadataAsync,
   parquetScan,
   type AsyncBuffer,
+  type DecodedArray,
   type FileMetaData,
   type ParquetScan,
 } from 'hyparquet';
@@ -40,16 +41,23 @@ interface FileRangeReader extends ByteRangeReader {
   close(): Promise<void>;
 }
 
-/** Uncompressed bytes of one slice, as the file's metadata counts them (see {@link slicesOf}). */
-const SLICE_BYTES = 8 << 20;
+/**
+ * Bytes of one slice: a row group is read whole up to this size (uncompressed, as its metadata counts it, and
+ * at least 8 bytes a cell: a decoded value costs a pointer at least), and in slices of this size beyond. A
+ * slice's values are what memory holds of the file. Slicing has a price: hyparquet decodes every page a slice
+ * touches, so a page across a slice boundary is decoded twice, and a chunk without an offset index is scanned
+ * from its start each time. Measured on 1M weather rows (benchmarks/parquet-library.md): DuckDB's row groups of
+ * 122,880 rows read in 3 slices took 1.8 times the CPU of whole groups. So typical groups (DuckDB's, Arrow's,
+ * this sink's) are read whole, and only the large ones Spark writes (128 MB compressed) are sliced.
+ */
+const SLICE_BYTES = 32 << 20;
+const CELL_BYTES = 8;
 /**
  * A row group up to this size (compressed) is fetched in one read and its slices served from memory: one
  * ranged GET per group from object storage, and no column chunk read twice. Larger groups are read chunk by
  * chunk.
  */
 const GROUP_READ_BYTES = 32 << 20;
-/** A cell in memory costs more than its encoded bytes; this is a floor per cell for the slice size. */
-const CELL_BYTES = 16;
 
 export function parquetSource(input: string | ByteRangeReader): RecordSource {
   const name = typeof input === 'string' ? input : input.name;
@@ -229,8 +237,11 @@ class ParquetRecords extends Readable {
   #readers: ColumnReader[] = [];
   #slices: Slice[] = [];
   #next = 0;
-  /** The slice being pushed: its columns' cells, the first row's number, and how many rows were pushed. */
-  #columns: Cell[][] = [];
+  /**
+   * The slice being pushed: its columns as hyparquet decoded them (cells are made as rows are pushed, so a
+   * slice is held once, not twice), the first row's number, and how many rows were pushed.
+   */
+  #columns: DecodedArray[] = [];
   #line = 0;
   #pushed = 0;
   #loading = false;
@@ -282,7 +293,9 @@ class ParquetRecords extends Readable {
     const rows = this.#columns[0]?.length ?? 0;
     while (this.#pushed < rows) {
       const at = this.#pushed++;
-      const values = this.#columns.map((column) => column[at] as Cell);
+      const values = new Array<Cell>(this.#readers.length);
+      for (let c = 0; c < values.length; c++)
+        values[c] = (this.#readers[c] as ColumnReader).cell((this.#columns[c] as DecodedArray)[at]);
       if (!this.push({ line: this.#line + at, values } satisfies SourceRecord)) return;
     }
     if (this.#next >= this.#slices.length) {
@@ -310,15 +323,13 @@ class ParquetRecords extends Readable {
     try {
       if (slice.span !== undefined) await buffer.hold(...slice.span);
       else if (slice.first) buffer.release();
-      const columns: Cell[][] = [];
+      const columns: DecodedArray[] = [];
       for (const reader of this.#readers) {
         column = reader.column.name;
         const values = await scan.readColumn({ column, rowStart: slice.rowStart, rowEnd: slice.rowEnd });
         if (values.length !== slice.rowEnd - slice.rowStart)
           throw new Error(`${values.length} values for ${slice.rowEnd - slice.rowStart} rows`);
-        const cells = new Array<Cell>(values.length);
-        for (let i = 0; i < values.length; i++) cells[i] = reader.cell(values[i]);
-        columns.push(cells);
+        columns.push(values);
       }
       this.#columns = columns;
       this.#line = slice.rowStart + 1;
