@@ -342,6 +342,7 @@ const ESCAPES: Readonly<Record<string, string>> = { '\\': '\\\\', '\t': '\\t', '
 function copyCell(cell: Cell): string {
   if (cell === null) return '\\N';
   if (typeof cell === 'string') return cell.replace(/[\\\t\n\r]/g, (char) => ESCAPES[char] ?? char);
-  // Numbers as JavaScript writes them (NaN and ±Infinity are PostgreSQL's spellings too); bigint exactly.
-  return String(cell);
+  // Numbers as JavaScript writes them (NaN and ±Infinity are PostgreSQL's spellings too; String() drops the
+  // sign of -0); bigint exactly.
+  return Object.is(cell, -0) ? '-0' : String(cell);
 }
