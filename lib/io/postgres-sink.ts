@@ -27,7 +27,7 @@ import { from as copyFrom, type CopyStreamQuery } from 'pg-copy-streams';
 import { randomBytes } from 'node:crypto';
 import { BatchInferError, ErrorCodes, show } from '../errors.js';
 import { connectPostgres, postgresError, quoteTable } from './postgres-connect.js';
-import { redactUrl } from './postgres-url.js';
+import { checkPostgresUrl, redactUrl } from './postgres-url.js';
 import type { Cell, Column, ColumnType, RecordSink, RowBatch } from './table.js';
 
 /** What to do when the output table exists: refuse (`fail`), add the rows (`append`), or replace its rows (`replace`). */
@@ -64,7 +64,9 @@ const FITS: Readonly<Record<Exclude<ColumnType, 'string'>, readonly string[]>> =
 /** Writes a run's rows into table `options.table` of the database at `url`. */
 export function postgresSink(url: string, options: PostgresSinkOptions): RecordSink {
   const { table, ifExists } = options;
-  quoteTable(table); // refuses a malformed name now, not at the first batch
+  // A malformed URL or table name is refused now, not at the first batch.
+  checkPostgresUrl(url);
+  quoteTable(table);
   if (!['fail', 'append', 'replace'].includes(ifExists))
     throw new BatchInferError(
       ErrorCodes.INVALID_OPTION,

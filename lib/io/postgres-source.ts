@@ -17,7 +17,7 @@ import Cursor from 'pg-cursor';
 import pg from 'pg';
 import { BatchInferError, ErrorCodes, show } from '../errors.js';
 import { connectPostgres, postgresError, quoteTable } from './postgres-connect.js';
-import { redactUrl } from './postgres-url.js';
+import { checkPostgresUrl, redactUrl } from './postgres-url.js';
 import type { Cell, Column, ColumnType, RecordSource, SourceRecord } from './table.js';
 
 export interface PostgresSourceOptions {
@@ -69,6 +69,7 @@ const PARSERS: pg.CustomTypesConfig = {
 
 /** Reads the rows of a query or a table from the database at `url`. */
 export function postgresSource(url: string, options: PostgresSourceOptions): RecordSource {
+  checkPostgresUrl(url);
   const sql = sourceSql(options);
   const fetchRows = options.fetchRows ?? DEFAULT_FETCH_ROWS;
   if (!Number.isInteger(fetchRows) || fetchRows < 1)

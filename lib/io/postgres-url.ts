@@ -11,6 +11,7 @@
  * about a file others can read, as libpq does.
  */
 import pg from 'pg';
+import { BatchInferError, ErrorCodes } from '../errors.js';
 import { findPgpassPassword } from './postgres-pgpass.js';
 
 const POSTGRES_URL = /^postgres(?:ql)?:\/\//i;
@@ -46,15 +47,17 @@ export interface PostgresConnection {
   readonly passwordSource: string;
 }
 
+/** Refuses (BI_ERR_INVALID_OPTION) a URL pg cannot read, so that a source or sink fails when it is made. */
+export function checkPostgresUrl(url: string): void {
+  resolve(url);
+}
+
 /**
  * The connection for a `postgres://` URL. Reads the password file when neither the URL nor `PGPASSWORD` gives
  * a password (libpq does it at the same point, before connecting).
  */
 export async function postgresConnection(url: string): Promise<PostgresConnection> {
-  const config: pg.ClientConfig = { connectionString: url, fallback_application_name: 'batch-infer' };
-  // pg resolves host, port, user and database (URL, PG* variables, defaults) when a client is made; the client
-  // is only read, never connected.
-  const resolved = new pg.Client(config);
+  const { config, resolved } = resolve(url);
   const { host, port, user = '', database = '' } = resolved;
   const target = `${user}@${host}:${port}/${database}`;
   // null, not undefined as its type says, when there is none.
@@ -69,4 +72,22 @@ export async function postgresConnection(url: string): Promise<PostgresConnectio
   // separate `password` option would lose against the URL's empty one.
   const withPassword = `${url}${url.includes('?') ? '&' : '?'}password=${encodeURIComponent(found.password)}`;
   return { config: { ...config, connectionString: withPassword }, target, passwordSource: found.note };
+}
+
+/**
+ * pg's reading of the URL: it resolves host, port, user, database and password (URL, PG* variables, its
+ * defaults) when a client is made. The client is only read, never connected.
+ */
+function resolve(url: string): { config: pg.ClientConfig; resolved: pg.Client } {
+  const config: pg.ClientConfig = { connectionString: url, fallback_application_name: 'batch-infer' };
+  try {
+    return { config, resolved: new pg.Client(config) };
+  } catch (err) {
+    // pg's error leaves the URL out (it may hold a password); the redacted one says which.
+    throw new BatchInferError(
+      ErrorCodes.INVALID_OPTION,
+      `Invalid PostgreSQL URL ${redactUrl(url)}: ${(err as Error).message}`,
+      { cause: err },
+    );
+  }
 }

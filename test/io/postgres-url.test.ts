@@ -7,6 +7,7 @@ import t from 'tap';
 import { chmod, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ErrorCodes } from '../../lib/errors.js';
+import { postgresSink } from '../../lib/io/postgres-sink.js';
 import { postgresSource } from '../../lib/io/postgres-source.js';
 import { isPostgresUrl, redactUrl } from '../../lib/io/postgres-url.js';
 import type { SourceRecord } from '../../lib/io/table.js';
@@ -36,6 +37,17 @@ t.test('redactUrl hides the password, and only it', async (t) => {
     redactUrl('postgres:///scoring?host=/run/postgresql&password=secret'),
     'postgres:///scoring?host=/run/postgresql&password=***',
   );
+});
+
+t.test('a URL pg cannot read is refused when the source or sink is made, without its password', async (t) => {
+  for (const make of [
+    () => postgresSource('postgres://u:secret-1@db:port/scoring', { table: 't' }),
+    () => postgresSink('postgres://u:secret-1@db:port/scoring', { table: 't', ifExists: 'fail' }),
+  ]) {
+    const err = t.throws(make, { code: ErrorCodes.INVALID_OPTION }) as Error;
+    t.equal(err.message, 'Invalid PostgreSQL URL postgres://u:***@db:port/scoring: Invalid URL');
+    t.notMatch(JSON.stringify(err), 'secret-1');
+  }
 });
 
 t.test(
