@@ -42,9 +42,9 @@ interface FileRangeReader extends ByteRangeReader {
 }
 
 /**
- * Bytes of one slice: a row group is read whole up to this size (uncompressed, as its metadata counts it, and
- * at least 8 bytes a cell: a decoded value costs a pointer at least), and in slices of this size beyond. A
- * slice's values are what memory holds of the file. Slicing has a price: hyparquet decodes every page a slice
+ * The default of `sliceBytes`. A row group is read whole up to this size (uncompressed, as its metadata counts
+ * it, and at least 8 bytes a cell: a decoded value costs a pointer at least), and in slices of this size
+ * beyond. A slice's values are what memory holds of the file. Slicing has a price: hyparquet decodes every page a slice
  * touches, so a page across a slice boundary is decoded twice, and a chunk without an offset index is scanned
  * from its start each time. Measured on 1M weather rows (benchmarks/parquet-library.md): DuckDB's row groups of
  * 122,880 rows read in 3 slices took 1.8 times the CPU of whole groups. So typical groups (DuckDB's, Arrow's,
@@ -59,7 +59,26 @@ const CELL_BYTES = 8;
  */
 const GROUP_READ_BYTES = 32 << 20;
 
-export function parquetSource(input: string | ByteRangeReader): RecordSource {
+export interface ParquetSourceOptions {
+  /**
+   * Memory for one slice of rows (see SLICE_BYTES): row groups larger than this are read in slices. Smaller
+   * bounds memory further, at the cost of decoding some pages twice.
+   * @default 33554432 (32 MiB)
+   */
+  sliceBytes?: number;
+}
+
+export function parquetSource(
+  input: string | ByteRangeReader,
+  options: ParquetSourceOptions = {},
+): RecordSource {
+  const sliceBytes = options.sliceBytes ?? SLICE_BYTES;
+  if (!Number.isSafeInteger(sliceBytes) || sliceBytes < 1)
+    throw new BatchInferError(
+      ErrorCodes.INVALID_OPTION,
+      `Invalid option \`sliceBytes\`: expected an integer ≥ 1, got ${show(sliceBytes)}`,
+      { context: { option: 'sliceBytes' } },
+    );
   const name = typeof input === 'string' ? input : input.name;
   return {
     name,
@@ -74,7 +93,7 @@ export function parquetSource(input: string | ByteRangeReader): RecordSource {
       }
     },
     open(options: { signal?: AbortSignal } = {}): Readable {
-      return new ParquetRecords(input, options.signal);
+      return new ParquetRecords(input, sliceBytes, options.signal);
     },
   };
 }
@@ -195,14 +214,14 @@ interface Slice {
   span?: [number, number];
 }
 
-/** The file's rows in slices of about {@link SLICE_BYTES} each, never across a row group. */
-function slicesOf(metadata: FileMetaData, columns: number): Slice[] {
+/** The file's rows in slices of about `sliceBytes` each, never across a row group. */
+function slicesOf(metadata: FileMetaData, columns: number, sliceBytes: number): Slice[] {
   const slices: Slice[] = [];
   let start = 0;
   metadata.row_groups.forEach((group, index) => {
     const rows = Number(group.num_rows);
     const perRow = Math.max(Number(group.total_byte_size) / Math.max(rows, 1), CELL_BYTES * columns);
-    const step = Math.max(1, Math.floor(SLICE_BYTES / perRow));
+    const step = Math.max(1, Math.floor(sliceBytes / perRow));
     const span = spanOf(group.columns);
     for (let at = 0; at < rows; at += step)
       slices.push({
@@ -231,6 +250,7 @@ function spanOf(chunks: FileMetaData['row_groups'][number]['columns']): [number,
 
 class ParquetRecords extends Readable {
   readonly #input: string | ByteRangeReader;
+  readonly #sliceBytes: number;
   #reader: (ByteRangeReader & Partial<FileRangeReader>) | undefined;
   #buffer: RangeBuffer | undefined;
   #scan: ParquetScan | undefined;
@@ -246,10 +266,11 @@ class ParquetRecords extends Readable {
   #pushed = 0;
   #loading = false;
 
-  constructor(input: string | ByteRangeReader, signal: AbortSignal | undefined) {
+  constructor(input: string | ByteRangeReader, sliceBytes: number, signal: AbortSignal | undefined) {
     // Records are small; 1024 of them waiting is a few hundred kB and keeps the scorer's batches full.
     super({ objectMode: true, highWaterMark: 1024, ...(signal === undefined ? {} : { signal }) });
     this.#input = input;
+    this.#sliceBytes = sliceBytes;
   }
 
   get #name(): string {
@@ -268,7 +289,7 @@ class ParquetRecords extends Readable {
       throw parquetError(this.#name, `column ${show(columns.column)}: ${columns.reason}`);
     this.#buffer = buffer;
     this.#readers = columns.readers;
-    this.#slices = slicesOf(columns.metadata, columns.readers.length);
+    this.#slices = slicesOf(columns.metadata, columns.readers.length, this.#sliceBytes);
     const header: SourceRecord = {
       line: 0,
       values: columns.readers.map((r) => r.column.name),
