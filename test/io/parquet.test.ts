@@ -46,7 +46,7 @@ async function read(source: RecordSource): Promise<SourceRecord[]> {
   return records;
 }
 
-async function failure(promise: Promise<unknown>): Promise<{ code?: string; message: string }> {
+async function failure(promise: Promise<unknown>): Promise<{ code: string | undefined; message: string }> {
   try {
     await promise;
   } catch (err) {
@@ -243,7 +243,7 @@ t.test(
       await writeFile(path, content);
       const error = await failure(read(parquetSource(path)));
       t.equal(error.code, ErrorCodes.PARQUET, name);
-      t.match(error.message, expected[name] as RegExp, name);
+      t.match(error.message, expected[name], name);
     }
     const missing = join(dir, 'missing.parquet');
     t.match(await failure(read(parquetSource(missing))), {
