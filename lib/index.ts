@@ -21,6 +21,23 @@ export { Postprocessor, type PostprocessorOptions, formatProbability } from './s
 export { createCsvParser } from './io/csv-source.js';
 export { JsonlParser } from './io/jsonl-source.js';
 export {
+  isRecordSink,
+  isRecordSource,
+  type Cell,
+  type Column,
+  type ColumnType,
+  type RecordSink,
+  type RecordSource,
+  type RowBatch,
+  type SourceSize,
+  type TextRecord,
+} from './io/table.js';
+export { parquetSource, type ByteRangeReader } from './io/parquet-source.js';
+export { parquetSink, type ParquetSinkOptions } from './io/parquet-sink.js';
+export { postgresSource, type PostgresSourceOptions } from './io/postgres-source.js';
+export { postgresSink, type PostgresSinkOptions, type IfExists } from './io/postgres-sink.js';
+export { redactUrl } from './io/locations.js';
+export {
   createHttpScorer,
   type HttpScorerOptions,
   type RetryEvent,

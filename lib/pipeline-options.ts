@@ -17,6 +17,8 @@ import { HTTP_PROTOCOLS } from './adapters/protocols.js';
 import type { Progress } from './core/progress.js';
 import type { Alert } from './core/trends.js';
 import { partName, type Shard } from './core/shard.js';
+import { isRecordSink, isRecordSource, type RecordSink, type RecordSource } from './io/table.js';
+import { DATA_FORMATS, formatOfTarget, locationKind, sideFileBase, type DataFormat } from './io/locations.js';
 import { DEFAULT_BATCH_SIZE } from './streams/batcher.js';
 import { DEFAULT_CONCURRENCY } from './streams/model-scorer.js';
 import { BUNDLED_MODELS_DIR } from './model-files.js';
@@ -33,26 +35,52 @@ const LOCAL_CONCURRENCY = 1;
  */
 const JSON_INSTANCES_BATCH_SIZE = 1024;
 
-export const INPUT_FORMATS = ['csv', 'jsonl'] as const;
-export type InputFormat = (typeof INPUT_FORMATS)[number];
+export const INPUT_FORMATS = DATA_FORMATS;
+export type InputFormat = DataFormat;
+export const OUTPUT_FORMATS = ['csv', 'parquet'] as const;
+export type OutputFormat = (typeof OUTPUT_FORMATS)[number];
+export const IF_EXISTS = ['fail', 'append', 'replace'] as const;
 
 export interface PipelineOptions {
   /**
    * Input: a file path, several (read one after the other, as one input: their headers must agree), a pattern
-   * with `*` or `?` in its file name (matching files of one directory, in name order), `-` for stdin, or a
-   * Readable of bytes. Required.
+   * with `*` or `?` in its file name (matching files of one directory, in name order), `-` for stdin, an
+   * `s3://bucket/key` object or an `https://` URL, a `postgres://` database (with `query` or `inputTable`), or
+   * a Readable of bytes, or a {@link RecordSource} of your own (docs/adapters.md). Required.
    * @example ["part-1.csv", "part-2.csv"]
    * @example "data/2024-*.jsonl"
+   * @example "s3://features/2024-05-01.parquet"
    */
-  input: string | readonly string[] | Readable;
+  input: string | readonly string[] | Readable | RecordSource;
   /**
-   * Input format: CSV with a header row, or JSON Lines (one object per line; the first object's keys are the
-   * columns).
-   * @default "jsonl" for `.jsonl` and `.ndjson` files, else "csv"
+   * Input format of files, objects and URLs: CSV with a header row, JSON Lines (one object per line; the first
+   * object's keys are the columns) or Parquet.
+   * @default "parquet" for `.parquet` files, "jsonl" for `.jsonl` and `.ndjson`, else "csv"
    */
   inputFormat?: InputFormat;
-  /** Output CSV: a file path (written atomically), `-` for stdout, or a Writable. Required. */
-  output: string | Writable;
+  /** A `postgres://` input's query, e.g. `SELECT * FROM visits WHERE day = '2024-05-01'`. */
+  query?: string;
+  /** A `postgres://` input's table (or view), read whole: `name` or `schema.name`. */
+  inputTable?: string;
+  /**
+   * Output: a file path (written atomically), `-` for stdout, a Writable, an `s3://bucket/key` object (appears
+   * when the run succeeds), a `postgres://` database (with `outputTable`), or a {@link RecordSink} of your
+   * own. Required.
+   */
+  output: string | Writable | RecordSink;
+  /**
+   * Output format of a file or object: CSV, or Parquet with typed columns.
+   * @default "parquet" for a `.parquet` path, else "csv"
+   */
+  outputFormat?: OutputFormat;
+  /** A `postgres://` output's table, created with typed columns when it does not exist. */
+  outputTable?: string;
+  /**
+   * What to do when the output table exists: `fail` (so a rerun never appends twice by accident), `append`
+   * (its columns must fit the output's), or `replace` (dropped and created again, in the run's transaction).
+   * @default "fail"
+   */
+  ifExists?: 'fail' | 'append' | 'replace';
   /**
    * Rejects CSV (original columns, `line`, `error`): a path or a Writable.
    * @default `<output without .csv>.rejects.csv` beside a file output (`scored.csv` → `scored.rejects.csv`);
@@ -170,6 +198,12 @@ export interface PipelineOptions {
    */
   shard?: Shard;
   /**
+   * A `postgres://` input's shard key: with `shard`, the shard reads the rows whose `shardBy` column hashes to
+   * its index, and writes them (to a table, in its own transaction) or to its part file.
+   * @example "customer_id"
+   */
+  shardBy?: string;
+  /**
    * Keep a journal of committed batches (`<output>.journal`, output in `<output>.partial`) so that, after a
    * crash or a failed run, the same run started again continues where it stopped; the final output is
    * byte-identical to an uninterrupted run. A journal from a run with other settings is refused
@@ -242,10 +276,15 @@ export interface PipelineOptions {
 }
 
 export interface ResolvedPipelineOptions {
-  /** File paths (patterns expanded later, when the run starts), or one stream. */
-  readonly input: readonly string[] | Readable;
+  /** Paths and URLs (patterns expanded later, when the run starts), one stream, or a source of the caller's. */
+  readonly input: readonly string[] | Readable | RecordSource;
   readonly inputFormat: InputFormat | undefined;
-  readonly output: string | Writable;
+  readonly query: string | undefined;
+  readonly inputTable: string | undefined;
+  readonly output: string | Writable | RecordSink;
+  readonly outputFormat: OutputFormat | undefined;
+  readonly outputTable: string | undefined;
+  readonly ifExists: 'fail' | 'append' | 'replace';
   readonly rejects: string | Writable | undefined;
   readonly summary: string | undefined;
   readonly columns: readonly string[] | undefined;
@@ -269,6 +308,7 @@ export interface ResolvedPipelineOptions {
   readonly retries: number;
   readonly maxRejectRatio: number;
   readonly shard: Shard | undefined;
+  readonly shardBy: string | undefined;
   readonly resume: boolean;
   readonly onProgress: ((progress: Progress) => void) | undefined;
   readonly progressInterval: number;
@@ -286,7 +326,12 @@ export interface ResolvedPipelineOptions {
 const KNOWN = [
   'input',
   'inputFormat',
+  'query',
+  'inputTable',
   'output',
+  'outputFormat',
+  'outputTable',
+  'ifExists',
   'rejects',
   'summary',
   'columns',
@@ -306,6 +351,7 @@ const KNOWN = [
   'retries',
   'maxRejectRatio',
   'shard',
+  'shardBy',
   'resume',
   'onProgress',
   'progressInterval',
@@ -350,7 +396,8 @@ function invalid(name: string, expected: string, value: unknown): never {
   );
 }
 
-function inputOption(value: unknown): readonly string[] | Readable {
+function inputOption(value: unknown): readonly string[] | Readable | RecordSource {
+  if (isRecordSource(value)) return value;
   if (Array.isArray(value)) {
     if (value.length === 0 || !value.every((v) => typeof v === 'string' && v !== '' && v !== '-'))
       invalid('input', 'a non-empty list of file paths', value);
@@ -379,21 +426,27 @@ function namesOption(name: string, value: unknown, what: string): readonly strin
  * are the output's own states and keep its whole name, `scored.csv.journal`, so a journal written before the
  * change still resumes: nothing it points at was renamed.
  */
-function besideOutput(output: string | Writable, suffix: string): string | undefined {
+function besideOutput(
+  output: string | Writable | RecordSink,
+  suffix: string,
+  table?: string,
+): string | undefined {
   if (typeof output !== 'string' || output === '-') return undefined;
-  return output.replace(/(\.csv)?$/i, suffix);
+  if (locationKind(output) !== 'file') return `${sideFileBase(output, table)}${suffix}`;
+  return output.replace(/(\.csv|\.parquet)?$/i, suffix);
 }
 
 /** A file written beside a file output unless turned off with `false` (the summary, the metrics). */
 function besideOption(
   name: string,
   value: unknown,
-  output: string | Writable,
+  output: string | Writable | RecordSink,
   suffix: string,
+  table: string | undefined,
 ): string | undefined {
   if (value === false) return undefined;
   if (value !== undefined) return stringOption(name, value);
-  return besideOutput(output, suffix);
+  return besideOutput(output, suffix, table);
 }
 
 function httpUrlOption(name: string, value: unknown): string | undefined {
@@ -440,15 +493,27 @@ function shardOption(value: unknown): Shard | undefined {
   return Object.freeze({ index: index as number, count: count as number });
 }
 
-function resumeOption(value: unknown, input: unknown, output: unknown, rejects: unknown): boolean {
+function resumeOption(
+  value: unknown,
+  input: unknown,
+  output: unknown,
+  rejects: unknown,
+  outputFormat: OutputFormat | undefined,
+): boolean {
   if (value === undefined || value === false) return false;
   if (value !== true) invalid('resume', 'a boolean', value);
-  const files = (typeof input === 'string' && input !== '-') || Array.isArray(input);
+  const inputs = typeof input === 'string' ? [input] : Array.isArray(input) ? (input as string[]) : [];
+  // Files, objects and URLs can be read again from the start; a query's rows may come in another order.
+  const repeatable = inputs.length > 0 && inputs.every((i) => i !== '-' && locationKind(i) !== 'postgres');
   const rejectsFile = rejects === undefined || (typeof rejects === 'string' && rejects !== '-');
-  if (!files || typeof output !== 'string' || output === '-' || !rejectsFile)
+  const csvFile =
+    typeof output === 'string' &&
+    locationKind(output) === 'file' &&
+    formatOfTarget(output, outputFormat) === 'csv';
+  if (!repeatable || !csvFile || !rejectsFile)
     throw new BatchInferError(
       ErrorCodes.INVALID_OPTION,
-      'Option `resume` needs file input(s) and file outputs: a stream cannot be read again from where it stopped',
+      'Option `resume` needs input(s) that can be read again (files, objects, URLs: not stdin, a stream or a query) and a CSV file output (a Parquet file, a table or an object is written whole or not at all)',
       { context: { option: 'resume' } },
     );
   return true;
@@ -502,10 +567,24 @@ export function normalizePipelineOptions(options: PipelineOptions): ResolvedPipe
     );
   }
   const shard = shardOption(options.shard);
-  const target = streamOrPath('output', options.output, true) as string | Writable;
-  if (shard !== undefined && (typeof target !== 'string' || target === '-'))
+  const target = isRecordSink(options.output)
+    ? options.output
+    : (streamOrPath('output', options.output, true) as string | Writable);
+  const outputFormat =
+    options.outputFormat === undefined
+      ? undefined
+      : choiceOption('outputFormat', options.outputFormat, OUTPUT_FORMATS, 'csv');
+  const outputTable = stringOption('outputTable', options.outputTable);
+  // Shards of a table output each write their rows into the one table; others write a part file each.
+  const intoTable = typeof target === 'string' && locationKind(target) === 'postgres';
+  if (shard !== undefined && !intoTable && (typeof target !== 'string' || target === '-'))
     invalid('output', 'a directory for the shard parts', target);
-  const output = shard === undefined ? target : join(target as string, partName(shard));
+  const output =
+    shard === undefined || intoTable
+      ? target
+      : join(target as string, partName(shard, outputFormat === 'parquet' ? '.parquet' : '.csv'));
+  const sideFile = (name: string, value: unknown, suffix: string): string | undefined =>
+    besideOption(name, value, output, suffix, outputTable);
   const model = stringOption('model', options.model, 'weather');
   const shadowVersion = shadowVersionOption(options.shadowVersion, protocol, options.resume);
   return Object.freeze({
@@ -514,11 +593,16 @@ export function normalizePipelineOptions(options: PipelineOptions): ResolvedPipe
       options.inputFormat === undefined
         ? undefined
         : choiceOption('inputFormat', options.inputFormat, INPUT_FORMATS, 'csv'),
+    query: stringOption('query', options.query),
+    inputTable: stringOption('inputTable', options.inputTable),
     output,
+    outputFormat,
+    outputTable,
+    ifExists: choiceOption('ifExists', options.ifExists, IF_EXISTS, 'fail'),
     rejects:
       (streamOrPath('rejects', options.rejects, false) as string | Writable | undefined) ??
-      besideOutput(output, '.rejects.csv'),
-    summary: besideOption('summary', options.summary, output, '.summary.json'),
+      besideOutput(output, '.rejects.csv', outputTable),
+    summary: sideFile('summary', options.summary, '.summary.json'),
     columns: namesOption('columns', options.columns, 'column'),
     features: namesOption('features', options.features, 'column'),
     outputs: namesOption('outputs', options.outputs, 'output'),
@@ -552,11 +636,12 @@ export function normalizePipelineOptions(options: PipelineOptions): ResolvedPipe
     retries: integerOption('retries', options.retries, DEFAULT_RETRY_POLICY.retries, 0, 100),
     maxRejectRatio: numberOption('maxRejectRatio', options.maxRejectRatio, 1, 0, 1),
     shard,
-    resume: resumeOption(options.resume, options.input, output, options.rejects),
+    shardBy: stringOption('shardBy', options.shardBy),
+    resume: resumeOption(options.resume, options.input, output, options.rejects, outputFormat),
     onProgress: callbackOption('onProgress', options.onProgress) as ResolvedPipelineOptions['onProgress'],
     progressInterval: integerOption('progressInterval', options.progressInterval, 1000, 1),
     signal: signalOption('signal', options.signal),
-    metricsFile: besideOption('metricsFile', options.metricsFile, output, '.metrics.prom'),
+    metricsFile: sideFile('metricsFile', options.metricsFile, '.metrics.prom'),
     pushgateway: httpUrlOption('pushgateway', options.pushgateway),
     pipelineName: stringOption('pipelineName', options.pipelineName, model),
     history: stringOption('history', options.history),

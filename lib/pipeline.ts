@@ -9,7 +9,7 @@ import { performance } from 'node:perf_hooks';
 import { mkdir, rename, rm } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { finished, pipeline } from 'node:stream/promises';
-import type { Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import { BatchInferError, ErrorCodes, isBatchInferError } from './errors.js';
 import type { Disagreement } from './core/compare.js';
 import type { DriftReport } from './core/drift.js';
@@ -28,8 +28,17 @@ import { shardRange } from './core/shard.js';
 import { openJournal, readJournal, START, type Checkpoint } from './io/journal.js';
 import { ResumableWriter } from './io/resumable-writer.js';
 import { writeFileAtomic } from './io/atomic-file.js';
-import { openSink, rejectsWriter } from './io/sinks.js';
-import { expandInputs, csvBytesOpener, openRecords, totalBytes } from './io/sources.js';
+import { formatOfTarget, locationKind, redactUrl } from './io/locations.js';
+import { openOutput, openSink, rejectsWriter } from './io/sinks.js';
+import {
+  expandInputs,
+  csvBytesOpener,
+  inputSource,
+  openRecords,
+  totalBytes,
+  type InputOptions,
+} from './io/sources.js';
+import { isRecordSource, type RecordSink } from './io/table.js';
 import {
   normalizePipelineOptions,
   type PipelineOptions,
@@ -42,6 +51,7 @@ import { CsvBatchReader } from './streams/csv-batch-reader.js';
 import { ModelScorer } from './streams/model-scorer.js';
 import { Postprocessor } from './streams/postprocessor.js';
 import { Preprocessor } from './streams/preprocessor.js';
+import { RowsPostprocessor } from './streams/rows-postprocessor.js';
 import { RowRange } from './streams/row-range.js';
 import type { RejectedRow } from './types.js';
 
@@ -108,6 +118,10 @@ function configOf(
   return {
     inputs,
     input_format: o.inputFormat ?? null,
+    // Only when set, so that file runs keep the fingerprints (and resume journals) they always had.
+    ...(o.query === undefined ? {} : { query: o.query }),
+    ...(o.inputTable === undefined ? {} : { input_table: o.inputTable }),
+    ...(o.shardBy === undefined ? {} : { shard_by: o.shardBy }),
     columns: o.columns ?? null,
     // Only when set, so that runs without them keep the fingerprints (and resume journals) they always had.
     ...(o.features === undefined ? {} : { features: o.features }),
@@ -139,29 +153,67 @@ function batchSizeOf(o: ResolvedPipelineOptions, model: ResolvedModel): number {
   return fixed;
 }
 
+/** How the input's sources are opened: its format, a query's text or table, a query's shard. */
+function inputOptionsOf(o: ResolvedPipelineOptions): InputOptions {
+  return {
+    inputFormat: o.inputFormat,
+    query: o.query,
+    inputTable: o.inputTable,
+    shardBy: o.shard === undefined || o.shardBy === undefined ? undefined : { ...o.shard, by: o.shardBy },
+  };
+}
+
 /**
- * A shard's part of the input: its whole files when there are several, else the whole file and the range of
- * rows it takes, counted by reading the file once first (a row count is the only split that keeps records
- * with quoted newlines whole and the parts in order).
+ * A shard's part of the input: its whole files when there are several; the rows whose `shardBy` key hashes to
+ * it for a query; else the whole file and the range of rows it takes, from a Parquet file's metadata or counted
+ * by reading the file once first (a row count is the only split that keeps records with quoted newlines whole
+ * and the parts in order).
  */
 async function shardInputs(
   o: ResolvedPipelineOptions,
   inputs: string[],
 ): Promise<{ inputs: string[]; rows?: { start: number; end: number } }> {
-  if (o.shard === undefined) return { inputs };
+  const shard = o.shard;
+  if (o.shardBy !== undefined && (shard === undefined || locationKind(inputs[0] ?? '') !== 'postgres'))
+    throw new BatchInferError(
+      ErrorCodes.INVALID_OPTION,
+      'Option `shardBy` is for a sharded postgres:// input',
+      {
+        context: { option: 'shardBy' },
+      },
+    );
+  if (shard === undefined) return { inputs };
   if (inputs.length === 0 || inputs.includes('-'))
-    throw new BatchInferError(ErrorCodes.INVALID_OPTION, 'Option `shard` needs file input(s)', {
-      context: { option: 'shard' },
-    });
+    throw new BatchInferError(
+      ErrorCodes.INVALID_OPTION,
+      'Option `shard` needs file, object or table input(s)',
+      {
+        context: { option: 'shard' },
+      },
+    );
+  if (locationKind(inputs[0] as string) === 'postgres') {
+    if (o.shardBy === undefined)
+      throw new BatchInferError(
+        ErrorCodes.INVALID_OPTION,
+        'Option `shard` on a postgres:// input needs `shardBy` (--shard-by <column>): the rows of a query have no order to split by',
+        { context: { option: 'shardBy' } },
+      );
+    return { inputs };
+  }
   if (inputs.length > 1) {
-    const { start, end } = shardRange(inputs.length, o.shard);
+    const { start, end } = shardRange(inputs.length, shard);
     return { inputs: inputs.slice(start, end) };
   }
-  let records = 0;
-  const counting = openRecords(inputs, o.inputFormat, () => undefined);
-  counting.on('data', () => records++);
-  await finished(counting);
-  return { inputs, rows: shardRange(Math.max(0, records - 1), o.shard) };
+  const source = await inputSource(inputs[0] as string, inputOptionsOf(o), () => undefined);
+  let records = (await source.size()).rows;
+  if (records === undefined) {
+    let counted = 0;
+    const counting = openRecords([source], o.inputFormat, () => undefined);
+    counting.on('data', () => counted++);
+    await finished(counting);
+    records = Math.max(0, counted - 1);
+  }
+  return { inputs, rows: shardRange(records, shard) };
 }
 
 /** Calls `onProgress` every `interval` ms until stopped; a throwing callback aborts the run with its error. */
@@ -206,29 +258,48 @@ interface RunSink {
 
 interface Stages {
   /** The Preprocessor, or the CSV batch reader that does its work for a single CSV input. */
-  preprocessor: Pick<Preprocessor, 'columns' | 'counts' | 'busyMs'>;
+  preprocessor: Pick<Preprocessor, 'columns' | 'columnTypes' | 'counts' | 'busyMs'>;
   modelScorer: ModelScorer;
   /** In a champion/challenger run: splits the two models' probabilities and counts disagreement. */
   shadowTap: ShadowTap | undefined;
 }
 
-function plainSink(o: ResolvedPipelineOptions, plan: OutputPlan, stages: Stages, withFile: boolean): RunSink {
+/** The stage that turns scored batches into what the output takes: CSV bytes, or typed rows. */
+function outputStage(
+  o: ResolvedPipelineOptions,
+  plan: OutputPlan,
+  stages: Stages,
+  output: RecordSink,
+): NodeJS.ReadWriteStream {
+  const keep = o.columns === undefined ? {} : { keepColumns: o.columns };
+  if (output.kind === 'rows') {
+    if (stages.shadowTap !== undefined)
+      throw new BatchInferError(
+        ErrorCodes.INVALID_OPTION,
+        'Option `shadowVersion` writes a CSV output: the challenger columns have no place in a Parquet file or a table yet',
+        { context: { option: 'shadowVersion' } },
+      );
+    return new RowsPostprocessor({ plan, inputColumns: () => stages.preprocessor.columnTypes, ...keep });
+  }
+  const format = { inputColumns: () => stages.preprocessor.columns, ...keep };
+  // Both write the CSV text themselves (csv-stringify's bytes, without its per-row cost).
+  return stages.shadowTap === undefined
+    ? new Postprocessor({ ...format, plan, output: 'csv' })
+    : new ShadowPostprocessor({ ...format, labels: plan.classifier?.labels ?? [] });
+}
+
+function plainSink(
+  o: ResolvedPipelineOptions,
+  plan: OutputPlan,
+  stages: Stages,
+  withFile: boolean,
+  output: RecordSink,
+): RunSink {
   const s = (): Stages => stages;
-  const output = openSink(o.output);
   const rejectsSink = o.rejects === undefined ? undefined : openSink(o.rejects);
   const rejects = rejectsWriter(rejectsSink, () => s().preprocessor.columns, withFile);
-  const format = {
-    inputColumns: () => s().preprocessor.columns,
-    ...(o.columns === undefined ? {} : { keepColumns: o.columns }),
-  };
   return {
-    stages: [
-      // Both write the CSV text themselves (csv-stringify's bytes, without its per-row cost).
-      stages.shadowTap === undefined
-        ? new Postprocessor({ ...format, plan, output: 'csv' })
-        : new ShadowPostprocessor({ ...format, labels: plan.classifier?.labels ?? [] }),
-      output.stream,
-    ],
+    stages: [outputStage(o, plan, stages, output), output.stream],
     reject: (row) => rejects.write(row),
     counts: () => ({
       scored: s().modelScorer.counts.rows,
@@ -349,15 +420,28 @@ async function scoreRun(
 ): Promise<{ summary: ScoredSummary; config: Record<string, unknown> }> {
   const startedAt = stats.startedAt;
   const started = performance.now();
+  let bytesRead = 0;
+  const onBytes = (n: number): void => {
+    bytesRead += n;
+  };
   const allInputs = Array.isArray(o.input) ? await expandInputs(o.input as readonly string[]) : [];
   const { inputs, rows: rowRange } = await shardInputs(o, allInputs);
-  run.inputs = inputs.length > 0 ? inputs : ['<stream>'];
-  const files = inputs.length > 0 && inputs[0] !== '-' ? inputs : [];
+  const sources = isRecordSource(o.input)
+    ? [o.input]
+    : await Promise.all(inputs.map((i) => inputSource(i, inputOptionsOf(o), onBytes)));
+  // Names as logs and summaries show them: a URL's password is never among them.
+  const inputNames = sources.length > 0 ? sources.map((source) => source.name) : ['<stream>'];
+  run.inputs = inputNames;
+  // Progress counts the bytes of text files; a Parquet file, an object, a URL or a query has no ETA.
+  const textFiles = inputs.every(
+    (i) => locationKind(i) === 'file' && formatOfTarget(i, o.inputFormat) !== 'parquet',
+  );
   // Output directories are created as needed (as `aws s3 cp` or `mkdir -p` users expect), never half-written.
   for (const target of [o.output, o.rejects, o.summary]) {
-    if (typeof target === 'string' && target !== '-') await mkdir(dirname(target), { recursive: true });
+    if (typeof target === 'string' && locationKind(target) === 'file')
+      await mkdir(dirname(target), { recursive: true });
   }
-  const bytesTotal = files.length > 0 ? await totalBytes(files) : undefined;
+  const bytesTotal = inputs.length > 0 && textFiles ? await totalBytes(inputs) : undefined;
   const model = await resolveModel(o, {
     onAttempt: stats.onAttempt,
     onRetry: (event) => {
@@ -373,20 +457,19 @@ async function scoreRun(
     model.inputPlan.monitored.map((f) => f.name),
   );
   const drift = stats.drift;
-  const config = configOf(o, allInputs.length > 0 ? allInputs : ['<stream>'], model);
+  const config = configOf(o, allInputs.length > 0 ? allInputs.map(redactUrl) : ['<stream>'], model);
   const configFingerprint = fingerprint(config);
   // Rows a resumed run's earlier attempts finished; the Preprocessor reads past them.
   const from = o.resume
     ? ((await readJournal(`${o.output as string}.journal`, configFingerprint)) ?? START)
     : undefined;
   let rejectTo: (row: RejectedRow) => void = () => undefined;
-  let bytesRead = 0;
-  const onBytes = (n: number): void => {
-    bytesRead += n;
-  };
-  const input = Array.isArray(o.input) ? inputs : (o.input as Readable);
-  // One CSV source is read by the fused CSV batch reader; several files, JSON Lines and shards record by record.
-  const openBytes = rowRange === undefined ? csvBytesOpener(input, o.inputFormat, onBytes) : undefined;
+  const input = o.input instanceof Readable ? o.input : inputs;
+  // One CSV source is read by the fused CSV batch reader; anything else record by record.
+  const openBytes =
+    rowRange === undefined && !isRecordSource(o.input)
+      ? csvBytesOpener(input, o.inputFormat, onBytes)
+      : undefined;
   const batchSize = batchSizeOf(o, model);
   const rowOptions = {
     plan: model.inputPlan,
@@ -426,12 +509,15 @@ async function scoreRun(
   };
   const { preprocessor, modelScorer, shadowTap } = stages;
   let sink: RunSink;
+  let output: RecordSink | undefined;
   try {
-    sink =
-      from === undefined
-        ? plainSink(o, model.outputPlan, stages, allInputs.length > 1)
-        : await resumableSink(o, model.outputPlan, stages, allInputs.length > 1, configFingerprint, from);
+    if (from === undefined) {
+      output = await openOutput(o.output, o);
+      sink = plainSink(o, model.outputPlan, stages, allInputs.length > 1, output);
+    } else
+      sink = await resumableSink(o, model.outputPlan, stages, allInputs.length > 1, configFingerprint, from);
   } catch (err) {
+    await output?.discard().catch(() => undefined);
     await scorer.close();
     throw err;
   }
@@ -454,7 +540,9 @@ async function scoreRun(
     },
   );
   try {
-    const source: Readable = openBytes?.() ?? openRecords(input, o.inputFormat, onBytes);
+    const source: Readable =
+      openBytes?.() ??
+      openRecords(input instanceof Readable ? input : sources, o.inputFormat, onBytes, signal);
     const reading = stats.elapsed();
     source.once('end', () => (stats.stages.read = stats.elapsed() - reading));
     await pipeline(
@@ -499,11 +587,11 @@ async function scoreRun(
     status: 'succeeded',
     model: { name: contract.name, version },
     protocol: model.protocol,
-    inputs: inputs.length > 0 ? inputs : ['<stream>'],
+    inputs: inputNames,
     rows: counts(),
     timings: { started_at: startedAt.toISOString(), duration_ms: Math.round(durationMs) },
     throughput_rows_per_s: Math.round(counts().read / (durationMs / 1000)),
-    output: typeof o.output === 'string' ? (o.output === '-' ? '<stdout>' : o.output) : '<stream>',
+    output: output?.name ?? (typeof o.output === 'string' ? o.output : '<stream>'),
     rejects: o.rejects === undefined ? null : typeof o.rejects === 'string' ? o.rejects : '<stream>',
     summary: o.summary ?? null,
     shadow:

@@ -18,7 +18,7 @@ import { labelShares, profileFeature, type ReferenceProfile } from './core/profi
 import { RowPreparer } from './core/row-preparer.js';
 import { sliceRows, type Tensor } from './core/tensor.js';
 import { writeFileAtomic } from './io/atomic-file.js';
-import { expandInputs, openRecords } from './io/sources.js';
+import { expandInputs, inputSource, openRecords } from './io/sources.js';
 import { readModelVersion } from './model-files.js';
 import type { InputFormat } from './pipeline-options.js';
 import type { SourceRecord } from './types.js';
@@ -80,7 +80,18 @@ export async function profileModel(options: ProfileOptions): Promise<ProfileResu
     for (let i = 0; i < (tensors[0]?.shape[0] ?? 0); i++) predicted.push(argmaxRow(probabilities, i, k));
   };
   try {
-    const source = openRecords(await expandInputs(options.input), options.inputFormat, () => undefined);
+    const inputs = await expandInputs(options.input);
+    const none = {
+      inputFormat: options.inputFormat,
+      query: undefined,
+      inputTable: undefined,
+      shardBy: undefined,
+    };
+    const source = openRecords(
+      await Promise.all(inputs.map((i) => inputSource(i, none, () => undefined))),
+      options.inputFormat,
+      () => undefined,
+    );
     const pending: Promise<void>[] = [];
     source.on('data', (record: SourceRecord) => {
       const row = rows.prepare(record, batch, n);

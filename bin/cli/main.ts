@@ -96,7 +96,10 @@ export async function main(argv: readonly string[], io: MainIO): Promise<number>
       return EXIT_INTERRUPTED;
     }
     const code = exitCodeFor(err);
-    const message = err instanceof Error ? err.message : String(err);
+    // A BatchInferError's code closes the line (docs/errors.md): what scripts and searches match on.
+    const message =
+      (err instanceof Error ? err.message : String(err)) +
+      (isBatchInferError(err) && err.code !== ErrorCodes.USAGE ? ` [${err.code}]` : '');
     // On a terminal: on a line of its own (not after a live progress line), its prefix red where colour is on.
     const erase = isTerminal(io.stderr) ? '\r\x1b[K' : '';
     const prefix = stylesFor(io.stderr, io.env).red(`batch-infer ${command.name}:`);

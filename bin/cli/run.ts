@@ -1,6 +1,19 @@
-/** `batch-infer run`: score CSV or JSON Lines files against a model server, or in process without `--url`. */
+/**
+ * `batch-infer run`: score CSV, JSON Lines or Parquet files, S3 objects, URLs or a PostgreSQL query against a
+ * model server, or in process without `--url`; write CSV or Parquet files or objects, or a PostgreSQL table.
+ */
 import { createPipeline } from '../../lib/pipeline.js';
-import { INPUT_FORMATS, PROTOCOLS, type InputFormat, type Protocol } from '../../lib/pipeline-options.js';
+import {
+  IF_EXISTS,
+  INPUT_FORMATS,
+  OUTPUT_FORMATS,
+  PROTOCOLS,
+  type InputFormat,
+  type OutputFormat,
+  type Protocol,
+} from '../../lib/pipeline-options.js';
+
+type IfExists = (typeof IF_EXISTS)[number];
 import { EXIT_OK } from './exit-codes.js';
 import { choice, duration, int, list, names, str, usageError, type Command } from './command.js';
 import { MODEL_FLAGS } from './model-flags.js';
@@ -35,27 +48,57 @@ function shardOf(flag: string | undefined, env: NodeJS.ProcessEnv): Shard | unde
 export const runCommand: Command = {
   name: 'run',
   summary:
-    'Score CSV or JSON Lines files with a model: over HTTP against a model server (--url), or in process without one.',
+    'Score CSV, JSON Lines or Parquet files, objects or a PostgreSQL query with a model: over HTTP or gRPC against a model server (--url), or in process without one.',
   options: {
     input: {
       type: 'string',
       short: 'i',
       multiple: true,
-      value: '<file|pattern|->',
+      value: '<file|pattern|-|s3://…|https://…|postgres://…>',
       description:
-        'Input with a header row (CSV) or one object per line (JSON Lines); - reads stdin. Repeat it, or use * and ? in the file name, to read several files as one input.',
+        'Input: CSV with a header row, JSON Lines, or Parquet; a file, - for stdin, an s3:// object or an https:// URL; or a postgres:// database with --query or --input-table. Repeat it, or use * and ? in the file name, to read several files as one input.',
     },
     'input-format': {
       type: 'string',
       value: `<${INPUT_FORMATS.join('|')}>`,
-      description: 'Input format.',
-      default: 'jsonl for .jsonl/.ndjson files, else csv',
+      description: 'Input format of files, objects and URLs.',
+      default: 'parquet for .parquet, jsonl for .jsonl/.ndjson, else csv',
+    },
+    query: {
+      type: 'string',
+      value: '<sql>',
+      description:
+        'A postgres:// input: the query whose rows are scored (read through a server-side cursor).',
+    },
+    'input-table': {
+      type: 'string',
+      value: '<table>',
+      description: 'A postgres:// input: the table (or view) to score whole.',
     },
     output: {
       type: 'string',
       short: 'o',
-      value: '<file|->',
-      description: 'Output CSV; - writes stdout. Written atomically.',
+      value: '<file|-|s3://…|postgres://…>',
+      description:
+        'Output: a CSV or Parquet file (- writes CSV to stdout), an s3:// object, or a postgres:// database with --output-table. Nothing appears unless the run succeeds.',
+    },
+    'output-format': {
+      type: 'string',
+      value: `<${OUTPUT_FORMATS.join('|')}>`,
+      description: 'Output format of files and objects.',
+      default: 'parquet for .parquet, else csv',
+    },
+    'output-table': {
+      type: 'string',
+      value: '<table>',
+      description:
+        'A postgres:// output: the table the rows go to, with COPY in one transaction committed only when the run succeeds; created with typed columns when missing.',
+    },
+    'if-exists': {
+      type: 'string',
+      value: '<fail|append|replace>',
+      description: 'When the output table exists: fail, append (its columns must fit), or replace it.',
+      default: 'fail',
     },
     columns: {
       type: 'string',
@@ -133,13 +176,15 @@ export const runCommand: Command = {
       type: 'string',
       value: '<file>',
       description: 'Rejected rows CSV (original columns, line, error).',
-      default: '<output without .csv>.rejects.csv',
+      default:
+        '<output without .csv/.parquet>.rejects.csv; <table or object name>.rejects.csv in the working directory',
     },
     summary: {
       type: 'string',
       value: '<file>',
       description: 'Run summary JSON (counts, timings, config fingerprint, model).',
-      default: '<output without .csv>.summary.json',
+      default:
+        '<output without .csv/.parquet>.summary.json; <table or object name>.summary.json in the working directory',
     },
     'max-reject-ratio': {
       type: 'string',
@@ -155,6 +200,12 @@ export const runCommand: Command = {
       default:
         'JOB_COMPLETION_INDEX/BATCH_INFER_SHARD_COUNT, CLOUD_RUN_TASK_INDEX/CLOUD_RUN_TASK_COUNT, else all',
     },
+    'shard-by': {
+      type: 'string',
+      value: '<column>',
+      description:
+        'A sharded postgres:// input: shard i takes the rows whose column hashes to i; shards writing one table each commit their own rows.',
+    },
     resume: {
       type: 'boolean',
       description:
@@ -166,7 +217,8 @@ export const runCommand: Command = {
       value: '<file>',
       description:
         'Batch metrics in the Prometheus text format, written after every run, successful or not (docs/monitoring.md).',
-      default: '<output without .csv>.metrics.prom',
+      default:
+        '<output without .csv/.parquet>.metrics.prom; <table or object name>.metrics.prom in the working directory',
     },
     pushgateway: {
       type: 'string',
@@ -218,6 +270,8 @@ export const runCommand: Command = {
     const output = str(values, 'output');
     if (inputs.length === 0) throw usageError('--input is required (a file, or - for stdin)');
     if (output === undefined) throw usageError('--output is required (a file, or - for stdout)');
+    if (inputs.length > 1 && inputs.some((i) => /^postgres(ql)?:\/\//i.test(i)))
+      throw usageError('--input postgres://… reads one query: it cannot be combined with other inputs');
     if (inputs.length > 1 && inputs.includes('-'))
       throw usageError('--input - (stdin) cannot be combined with files');
     if (values.json === true && output === '-')
@@ -238,6 +292,12 @@ export const runCommand: Command = {
     );
     const optional = {
       inputFormat,
+      query: str(values, 'query'),
+      inputTable: str(values, 'input-table'),
+      outputFormat: choice<OutputFormat>('output-format', str(values, 'output-format'), OUTPUT_FORMATS),
+      outputTable: str(values, 'output-table'),
+      ifExists: choice<IfExists>('if-exists', str(values, 'if-exists'), IF_EXISTS),
+      shardBy: str(values, 'shard-by'),
       columns,
       features: names(values, 'features'),
       outputs: names(values, 'outputs'),

@@ -10,11 +10,10 @@
  * parsing them, and building the batch's text as a string after that cost about as much as reading it
  * (benchmarks/README.md, "Profiles").
  */
-import { BatchInferError, ErrorCodes } from '../errors.js';
 import { cellText } from './cell-text.js';
 import { argmaxRow } from './metrics.js';
 import { classifierPlan, type OutputPlan } from './output-plan.js';
-import { elementText, float32Data } from './output-values.js';
+import { elementText, float32Data, keptPositions, outputTensor } from './output-values.js';
 import { formatProbability, MAX_PROBABILITY_BYTES, writeProbability } from './probability-text.js';
 import { ScratchBuffer } from './scratch-buffer.js';
 import type { Tensor } from './tensor.js';
@@ -65,16 +64,7 @@ export class OutputFormat {
   /** The output header for the input's columns; a kept column the input lacks is BI_ERR_MISSING_COLUMN. */
   header(columns: readonly string[]): string[] {
     const keep = this.#keepColumns;
-    if (keep !== undefined) {
-      const missing = keep.filter((c) => !columns.includes(c));
-      if (missing.length > 0)
-        throw new BatchInferError(
-          ErrorCodes.MISSING_COLUMN,
-          `Cannot keep column(s) the input lacks: ${missing.join(', ')} (input has: ${columns.join(', ')})`,
-          { context: { column: missing[0] as string } },
-        );
-      this.#keep = keep.map((c) => columns.indexOf(c));
-    }
+    if (keep !== undefined) this.#keep = keptPositions(keep, columns);
     return [...(keep ?? columns), ...this.#plan.columns];
   }
 
@@ -117,28 +107,18 @@ export class OutputFormat {
     const name = this.#plan.classifier?.probabilities;
     if (name === undefined || batch.probabilities.length > 0 || batch.rows.length === 0)
       return batch.probabilities;
-    return float32Data(this.#output(batch, name));
+    return float32Data(outputTensor(batch, name));
   }
 
   /** The label output of a classifier that has one. */
   #labelTensor(batch: ScoredBatch): Tensor | undefined {
     const name = this.#plan.classifier?.label;
-    return name === undefined ? undefined : this.#output(batch, name);
+    return name === undefined ? undefined : outputTensor(batch, name);
   }
 
   /** The plain outputs with their columns per row. */
   #plainTensors(batch: ScoredBatch): { tensor: Tensor; width: number }[] {
-    return this.#plan.plain.map((p) => ({ tensor: this.#output(batch, p.name), width: p.columns.length }));
-  }
-
-  #output(batch: ScoredBatch, name: string): Tensor {
-    const tensor = batch.outputs.find((t) => t.name === name);
-    if (tensor === undefined)
-      throw new BatchInferError(
-        ErrorCodes.BAD_RESPONSE,
-        `The model's answer lacks output ${JSON.stringify(name)}`,
-      );
-    return tensor;
+    return this.#plan.plain.map((p) => ({ tensor: outputTensor(batch, p.name), width: p.columns.length }));
   }
 
   /**

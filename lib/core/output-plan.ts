@@ -10,7 +10,7 @@
  * The `outputs` option (`--outputs a,b`) selects output tensors; by default every output is asked for.
  */
 import { BatchInferError, ErrorCodes, show } from '../errors.js';
-import { probabilityOutput, type ModelContract, type TensorSpec } from './model-contract.js';
+import { probabilityOutput, type Datatype, type ModelContract, type TensorSpec } from './model-contract.js';
 
 export interface ClassifierOutputs {
   /** The output holding probabilities, rows × labels. */
@@ -24,6 +24,8 @@ export interface ClassifierOutputs {
 export interface ColumnOutput {
   name: string;
   columns: readonly string[];
+  /** The output's datatype: what type its columns have in a typed output (Parquet, a table). */
+  datatype: Datatype;
 }
 
 export interface OutputPlan {
@@ -77,10 +79,10 @@ export function planOutputs(contract: ModelContract, outputs?: readonly string[]
       : undefined;
   const plain = chosen
     .filter((n) => n !== classifier?.probabilities && n !== classifier?.label)
-    .map((name) => ({
-      name,
-      columns: plainColumns(contract, contract.outputs.find((o) => o.name === name) as TensorSpec),
-    }));
+    .map((name) => {
+      const spec = contract.outputs.find((o) => o.name === name) as TensorSpec;
+      return { name, columns: plainColumns(contract, spec), datatype: spec.datatype };
+    });
   return {
     outputs: chosen,
     classifier,

@@ -4,6 +4,8 @@
  * 64-bit integers with every digit, BOOL as `true`/`false`, BYTES as the string itself (quoted by the caller
  * where CSV needs it).
  */
+import { BatchInferError, ErrorCodes } from '../errors.js';
+import type { ScoredBatch } from '../types.js';
 import { fromHalfBits } from './fp16.js';
 import { formatProbability } from './probability-text.js';
 import type { Tensor } from './tensor.js';
@@ -27,4 +29,30 @@ export function float32Data(tensor: Tensor): Float32Array {
   if (Array.isArray(data)) return Float32Array.from(data, Number);
   if (tensor.datatype === 'FP16') return Float32Array.from(data as Uint16Array, fromHalfBits);
   return Float32Array.from(data as ArrayLike<number>, Number);
+}
+
+/** The output tensor of that name in a scored batch; a model's answer without it is BI_ERR_BAD_RESPONSE. */
+export function outputTensor(batch: ScoredBatch, name: string): Tensor {
+  const tensor = batch.outputs.find((t) => t.name === name);
+  if (tensor === undefined)
+    throw new BatchInferError(
+      ErrorCodes.BAD_RESPONSE,
+      `The model's answer lacks output ${JSON.stringify(name)}`,
+    );
+  return tensor;
+}
+
+/**
+ * Positions of the kept columns among the input's, in the kept order; a kept column the input lacks is
+ * BI_ERR_MISSING_COLUMN.
+ */
+export function keptPositions(keep: readonly string[], columns: readonly string[]): number[] {
+  const missing = keep.filter((c) => !columns.includes(c));
+  if (missing.length > 0)
+    throw new BatchInferError(
+      ErrorCodes.MISSING_COLUMN,
+      `Cannot keep column(s) the input lacks: ${missing.join(', ')} (input has: ${columns.join(', ')})`,
+      { context: { column: missing[0] as string } },
+    );
+  return keep.map((c) => columns.indexOf(c));
 }

@@ -19,9 +19,9 @@ export function shardRange(total: number, shard: Shard): { start: number; end: n
 }
 
 /** `part-00002-of-00004.csv`: sortable, and names the whole it belongs to. */
-export function partName(shard: Shard): string {
+export function partName(shard: Shard, extension = '.csv'): string {
   const pad = (n: number): string => String(n).padStart(5, '0');
-  return `part-${pad(shard.index)}-of-${pad(shard.count)}.csv`;
+  return `part-${pad(shard.index)}-of-${pad(shard.count)}${extension}`;
 }
 
 /** Parses `i/N` (0 ≤ i < N); undefined when the text is not one. */

@@ -12,6 +12,7 @@
  */
 import pg from 'pg';
 import { BatchInferError, ErrorCodes } from '../errors.js';
+import { redactUrl } from './locations.js';
 import { findPgpassPassword } from './postgres-pgpass.js';
 
 const POSTGRES_URL = /^postgres(?:ql)?:\/\//i;
@@ -21,21 +22,7 @@ export function isPostgresUrl(text: string): boolean {
   return POSTGRES_URL.test(text);
 }
 
-/**
- * The URL with its password, if any, replaced by `***`: in the user information (`user:secret@host`) and in a
- * `password` query parameter. The user information ends at the last `@`, so a password with an unencoded `/`,
- * `?` or `@` in it is still hidden; when in doubt, more than the password is hidden, never less.
- */
-export function redactUrl(url: string): string {
-  const start = url.indexOf('//');
-  if (start < 0) return url;
-  const head = url.slice(0, start + 2);
-  let rest = url.slice(start + 2);
-  const at = rest.lastIndexOf('@');
-  const colon = rest.indexOf(':');
-  if (at >= 0 && colon >= 0 && colon + 1 < at) rest = `${rest.slice(0, colon)}:***${rest.slice(at)}`;
-  return head + rest.replace(/([?&]password=)[^&#]+/gi, '$1***');
-}
+export { redactUrl };
 
 /** How to connect, and what to say about it when connecting fails. */
 export interface PostgresConnection {

@@ -99,3 +99,21 @@ export interface RecordSink {
   commit(): Promise<void>;
   discard(): Promise<void>;
 }
+
+/** True for a {@link RecordSource} object (not a path or a byte stream). */
+export function isRecordSource(value: unknown): value is RecordSource {
+  const v = value as Partial<RecordSource> | null;
+  return typeof v === 'object' && v !== null && typeof v.open === 'function' && typeof v.size === 'function';
+}
+
+/** True for a {@link RecordSink} object (not a path or a byte stream). */
+export function isRecordSink(value: unknown): value is RecordSink {
+  const v = value as Partial<RecordSink> | null;
+  return (
+    typeof v === 'object' &&
+    v !== null &&
+    (v.kind === 'rows' || v.kind === 'bytes') &&
+    typeof v.commit === 'function' &&
+    typeof v.discard === 'function'
+  );
+}

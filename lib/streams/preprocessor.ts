@@ -10,6 +10,7 @@ import type { InputPlan } from '../core/input-plan.js';
 import { integerOption, refuseUnknownKeys, signalOption } from '../core/options.js';
 import { RowPreparer } from '../core/row-preparer.js';
 import { copyTensors, type Tensor } from '../core/tensor.js';
+import type { Column } from '../io/table.js';
 import type { FeaturizedRow, RejectedRow, SourceRecord } from '../types.js';
 
 export interface PreprocessorOptions {
@@ -88,6 +89,11 @@ export class Preprocessor extends Transform {
   /** The input's column names, once known. */
   get columns(): readonly string[] | undefined {
     return this.#rows.columns;
+  }
+
+  /** The input's columns with their types (a typed source's; else all `string`), once known. */
+  get columnTypes(): readonly Column[] | undefined {
+    return this.#rows.columnTypes;
   }
 
   override _transform(record: SourceRecord, _encoding: BufferEncoding, callback: TransformCallback): void {

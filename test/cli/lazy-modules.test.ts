@@ -1,7 +1,8 @@
 /**
  * Each command loads only the heavy packages it uses: onnxruntime (~30 MiB of RSS) only to score in process,
  * undici (~0.2 s of start-up) only to talk to a server, Koa only to serve, @grpc/grpc-js only to serve gRPC or
- * run `--protocol v2-grpc`. A module hook in the CLI's process records every import of those packages.
+ * run `--protocol v2-grpc`, pg, hyparquet and the AWS SDK only for a PostgreSQL, Parquet or S3 input or
+ * output. A module hook in the CLI's process records every import of those packages.
  */
 import t from 'tap';
 import { readFile, writeFile } from 'node:fs/promises';
@@ -10,7 +11,15 @@ import { pathToFileURL } from 'node:url';
 import { tempDir, WEATHER_CSV } from '../helpers.js';
 import { runCli, serveCli } from './spawn-cli.js';
 
-const WATCHED = ['onnxruntime-node', 'undici', 'koa', '@grpc/grpc-js'];
+const WATCHED = [
+  'onnxruntime-node',
+  'undici',
+  'koa',
+  '@grpc/grpc-js',
+  'pg',
+  'hyparquet',
+  '@aws-sdk/client-s3',
+];
 
 t.test('a command loads only the packages it uses', async (t) => {
   const dir = await tempDir(t);
@@ -54,6 +63,11 @@ export async function resolve(specifier, context, next) {
   t.same(await loaded(['run', '--help']), [], 'run --help');
   const output = (name: string): string[] => ['-i', WEATHER_CSV, '-o', join(dir, name)];
   t.same(await loaded(['run', ...output('local.csv')]), ['onnxruntime-node'], 'a local run');
+  t.same(
+    await loaded(['run', ...output('local.parquet')]),
+    ['hyparquet', 'onnxruntime-node'],
+    'a local run writing Parquet',
+  );
   const server = await serveCli(t);
   t.same(
     await loaded(['run', ...output('http.csv'), '--url', server.url]),

@@ -68,7 +68,7 @@ t.test(
     t.ok(progress.every((p) => typeof p.progress.rows.read === 'number'));
     const bad = await cli(['run', '-i', 'a.csv', '-o', 'x.csv', '--input-format', 'xml'], dir);
     t.equal(bad.code, 2);
-    t.match(bad.stderr, /--input-format must be one of csv, jsonl, got "xml"/);
+    t.match(bad.stderr, /--input-format must be one of csv, jsonl, parquet, got "xml"/);
   },
 );
 
