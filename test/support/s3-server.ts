@@ -58,7 +58,7 @@ export async function startS3(t: Test): Promise<TestS3> {
     'sh',
     [
       '-c',
-      `while kill -0 ${process.pid} 2>/dev/null; do sleep 1; done; kill $(cat "$1"/*.pid); rm -rf "$1"`,
+      `while kill -0 ${process.pid} 2>/dev/null; do sleep 1; done; kill -9 $(cat "$1"/*.pid); rm -rf "$1"`,
       'sh',
       dir,
     ],
@@ -80,7 +80,7 @@ export async function startS3(t: Test): Promise<TestS3> {
   const daemon = async (tool: string, args: string[]): Promise<void> => {
     const child = spawn(tool, ['-c', conf, '-f', ...args], { cwd: dir, stdio: 'ignore' });
     daemons.push(child);
-    await writeFile(join(dir, `${String(child.pid)}.pid`), String(child.pid));
+    await writeFile(join(dir, `${String(child.pid)}.pid`), `${String(child.pid)}\n`);
   };
 
   await mkdir(join(dir, 'run'));
