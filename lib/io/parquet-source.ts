@@ -36,8 +36,8 @@ export interface ByteRangeReader {
   read(start: number, end: number): Promise<ArrayBuffer>;
 }
 
-/** A reader this module opened itself, and closes. */
-interface FileRangeReader extends ByteRangeReader {
+/** A local file's reader: the one who opened it closes it. */
+export interface FileRangeReader extends ByteRangeReader {
   close(): Promise<void>;
 }
 
@@ -84,12 +84,12 @@ export function parquetSource(
     name,
     repeatable: true,
     async size(): Promise<SourceSize> {
-      const reader = await openReader(input);
+      const { reader, close } = await openReader(input);
       try {
         const { bytes, metadata } = await readFooter(reader);
         return { bytes, rows: Number(metadata.num_rows) };
       } finally {
-        await reader.close?.();
+        await close();
       }
     },
     open(options: { signal?: AbortSignal } = {}): Readable {
@@ -138,8 +138,13 @@ export async function fileRangeReader(path: string): Promise<FileRangeReader> {
   };
 }
 
-function openReader(input: string | ByteRangeReader): Promise<ByteRangeReader & Partial<FileRangeReader>> {
-  return typeof input === 'string' ? fileRangeReader(input) : Promise.resolve(input);
+/** The input's reader, and how to let it go: a file opened here is closed; a reader given is the caller's. */
+async function openReader(
+  input: string | ByteRangeReader,
+): Promise<{ reader: ByteRangeReader; close: () => Promise<void> }> {
+  if (typeof input !== 'string') return { reader: input, close: () => Promise.resolve() };
+  const reader = await fileRangeReader(input);
+  return { reader, close: () => reader.close() };
 }
 
 function parquetError(name: string, what: string, cause?: unknown): BatchInferError {
@@ -251,7 +256,7 @@ function spanOf(chunks: FileMetaData['row_groups'][number]['columns']): [number,
 class ParquetRecords extends Readable {
   readonly #input: string | ByteRangeReader;
   readonly #sliceBytes: number;
-  #reader: (ByteRangeReader & Partial<FileRangeReader>) | undefined;
+  #close: (() => Promise<void>) | undefined;
   #buffer: RangeBuffer | undefined;
   #scan: ParquetScan | undefined;
   #readers: ColumnReader[] = [];
@@ -282,8 +287,9 @@ class ParquetRecords extends Readable {
   }
 
   async #start(): Promise<void> {
-    this.#reader = await openReader(this.#input);
-    const { metadata, buffer } = await readFooter(this.#reader);
+    const { reader, close } = await openReader(this.#input);
+    this.#close = close;
+    const { metadata, buffer } = await readFooter(reader);
     const columns = parquetColumns(metadata);
     if ('reason' in columns)
       throw parquetError(this.#name, `column ${show(columns.column)}: ${columns.reason}`);
@@ -363,12 +369,11 @@ class ParquetRecords extends Readable {
   override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
     this.#columns = [];
     this.#buffer?.release();
-    const reader = this.#reader;
-    this.#reader = undefined;
-    // Only a file opened here has a close(); a reader given by the caller is the caller's to close.
-    if (reader?.close === undefined) callback(error);
+    const close = this.#close;
+    this.#close = undefined;
+    if (close === undefined) callback(error);
     else
-      reader.close().then(
+      close().then(
         () => callback(error),
         () => callback(error),
       );
