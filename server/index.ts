@@ -22,6 +22,7 @@ import { Lifecycle } from './http/lifecycle.js';
 import { accessMiddleware } from './http/access.js';
 import { corsMiddleware } from './http/cors.js';
 import { createHttpServer } from './http/http-server.js';
+import { fastInferHandler } from './http/fast-infer.js';
 import { modelPathMiddleware } from './http/model-path.js';
 import { redactPathsMiddleware } from './http/redact.js';
 import { compressionMiddleware } from './http/compression.js';
@@ -137,7 +138,11 @@ export function createModelServer(options: ModelServerOptions = {}): ModelServer
     createHttpServer: () => {
       const handle = app.callback();
       // Koa's handler settles its own promise (errors become responses), so the returned promise is not needed.
-      return createHttpServer((req, res) => void handle(req, res), resolved);
+      // Plain V2 JSON inference requests take the fast path, which hands everything else to the app.
+      return createHttpServer(
+        fastInferHandler(context, lifecycle, app, (req, res) => void handle(req, res)),
+        resolved,
+      );
     },
     async createGrpcServer() {
       // Loaded here, so that a server without gRPC never loads @grpc/grpc-js (~0.2 s of start-up).

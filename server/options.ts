@@ -40,6 +40,14 @@ export interface ModelServerOptions {
    */
   intraOpThreads?: number;
   /**
+   * Models whose one-row run takes less than this many microseconds, timed on the server's thread when the
+   * model loads, run on that thread instead of in an inference worker: for such models the hand-off to a
+   * worker costs more than the run (a model whose runs there average over 4 × this goes back to the workers).
+   * 0: every model runs in the workers.
+   * @default 50
+   */
+  inThreadRunUs?: number;
+  /**
    * Largest batch (rows) that dynamic batching forms from queued requests; 0 disables dynamic batching.
    * @default 256
    */
@@ -129,6 +137,7 @@ export interface ResolvedServerOptions {
   readonly requestTimeoutMs: number;
   readonly workers: number;
   readonly intraOpThreads: number;
+  readonly inThreadRunUs: number;
   readonly maxBatchSize: number;
   readonly maxQueueDelayMs: number;
   readonly maxQueueSize: number;
@@ -151,6 +160,7 @@ const KNOWN = [
   'requestTimeoutMs',
   'workers',
   'intraOpThreads',
+  'inThreadRunUs',
   'maxBatchSize',
   'maxQueueDelayMs',
   'maxQueueSize',
@@ -233,6 +243,7 @@ export function normalizeServerOptions(options: ModelServerOptions): ResolvedSer
     requestTimeoutMs: integerOption('requestTimeoutMs', options.requestTimeoutMs, 30_000, 1),
     workers: integerOption('workers', options.workers, availableParallelism(), 1, 256),
     intraOpThreads: integerOption('intraOpThreads', options.intraOpThreads, 1, 1, 256),
+    inThreadRunUs: integerOption('inThreadRunUs', options.inThreadRunUs, 50, 0, 10_000),
     maxBatchSize: integerOption('maxBatchSize', options.maxBatchSize, 256, 0),
     maxQueueDelayMs: integerOption('maxQueueDelayMs', options.maxQueueDelayMs, 2, 0, 60_000),
     maxQueueSize: integerOption('maxQueueSize', options.maxQueueSize, 1024, 1),

@@ -25,7 +25,8 @@ import {
 } from '../lib/model-files.js';
 import { PoolEngine } from './inference/pool-engine.js';
 import { MODEL_NAME } from './model-name.js';
-import type { InferenceEngine } from './inference/types.js';
+import type { InferenceEngine, Tensor } from './inference/types.js';
+import { allocateTensor } from '../lib/core/tensor.js';
 import { WorkerPool } from './inference/worker-pool.js';
 import type { ServerMetrics } from './metrics.js';
 import type { ResolvedServerOptions } from './options.js';
@@ -39,6 +40,20 @@ export interface IndexEntry {
   reason: string;
   /** A served version's contract source (a batch-infer extension): its ONNX graph alone, or with model.json. */
   contract?: 'graph' | 'model.json';
+}
+
+/**
+ * One row of zeros (empty strings) for each input, to time the model with (inference/main-thread.ts); none
+ * when a dim past the batch is variable, since one size would not say what the others cost.
+ */
+function probeOf(contract: ModelContract): { probe?: Tensor[] } {
+  if (!contract.inputs.every((spec) => spec.shape.slice(1).every((d) => d >= 0))) return {};
+  return {
+    probe: contract.inputs.map((spec) => {
+      const [first = -1] = spec.shape;
+      return allocateTensor(spec, first === -1 ? 1 : first);
+    }),
+  };
 }
 
 /** A loaded model version: its contract, its engine and the hash of the model.onnx it runs. */
@@ -111,6 +126,7 @@ export class ModelRepository {
     this.#pool = new WorkerPool({
       size: options.workers,
       intraOpThreads: options.intraOpThreads,
+      inThreadRunUs: options.inThreadRunUs,
       ...(deps.logger === undefined ? {} : { logger: deps.logger }),
     });
   }
@@ -296,6 +312,7 @@ export class ModelRepository {
         onnx: files.onnx,
         inputNames: files.contract.inputs.map((i) => i.name),
         outputNames: files.contract.outputs.map((o) => o.name),
+        ...probeOf(files.contract),
       });
     } catch (err) {
       throw new BatchInferError(

@@ -15,12 +15,28 @@ const tooLarge = (limit: number, declared?: number) =>
   );
 
 /**
+ * Bodies read before the request was handed to the Koa app (the fast inference path, fast-infer.ts, hands over
+ * a request it leaves to the app after reading its body): readBody returns them instead of reading again.
+ */
+const alreadyRead = new WeakMap<IncomingMessage, Buffer>();
+
+/** Hands `body`, already read from `req`, to the next readBody of `req`. */
+export function setReadBody(req: IncomingMessage, body: Buffer): void {
+  alreadyRead.set(req, body);
+}
+
+/**
  * A refused body is still read to its end, into nothing, so the connection can carry the next request (the
  * server's receive timeout bounds how long that may take); stopping to read would leave the client's bytes
  * unread and the connection stuck. Events rather than `for await`: leaving such a loop early destroys the
  * request, and with it the reading.
  */
 export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
+  const given = alreadyRead.get(req);
+  if (given !== undefined) {
+    alreadyRead.delete(req);
+    return Promise.resolve(given);
+  }
   const declared = Number(req.headers['content-length']);
   if (Number.isFinite(declared) && declared > limit) {
     req.resume();

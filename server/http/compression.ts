@@ -112,7 +112,7 @@ export function readDecodedBody(
 const ZLIB_OPTIONS = { level: constants.Z_BEST_SPEED };
 
 /** Compresses on libuv's thread pool. */
-function compress(encoding: 'gzip' | 'deflate', data: string | Buffer): Promise<Buffer> {
+export function compress(encoding: 'gzip' | 'deflate', data: string | Buffer): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const done = (err: Error | null, out: Buffer) => (err === null ? resolve(out) : reject(err));
     if (encoding === 'gzip') gzip(data, ZLIB_OPTIONS, done);
@@ -120,8 +120,11 @@ function compress(encoding: 'gzip' | 'deflate', data: string | Buffer): Promise<
   });
 }
 
+/** Responses of at least this many bytes are compressed for clients that accept gzip or deflate. */
+export const COMPRESSION_THRESHOLD = 1024;
+
 /** Responses of at least `threshold` bytes are compressed for clients that accept gzip or deflate. */
-export function compressionMiddleware(threshold = 1024) {
+export function compressionMiddleware(threshold = COMPRESSION_THRESHOLD) {
   return async (ctx: Context, next: Next): Promise<void> => {
     await next();
     const body: unknown = ctx.body;

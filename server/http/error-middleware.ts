@@ -20,24 +20,47 @@ function statusOf(err: unknown): number {
   return 500;
 }
 
+/**
+ * How a failure is answered: its status, extra headers, the message the client reads, and whether it was
+ * unexpected (a 5xx nobody raised on purpose: the client reads only "Internal server error", the log gets the
+ * error) or a deliberate refusal (the 503s and 504s the server chose: logged at warn).
+ */
+export interface ErrorAnswer {
+  status: number;
+  headers: Record<string, string>;
+  message: string;
+  unexpected: boolean;
+  refused: boolean;
+}
+
+export function errorAnswer(err: unknown): ErrorAnswer {
+  const status = statusOf(err);
+  const headers = err instanceof HttpError ? { ...err.headers } : {};
+  const deliberate = err instanceof HttpError || (isBatchInferError(err) && status !== 500);
+  const unexpected = status >= 500 && !deliberate;
+  return {
+    status,
+    headers,
+    message: unexpected ? 'Internal server error' : (err as Error).message,
+    unexpected,
+    refused: status >= 500 && !unexpected,
+  };
+}
+
 export function errorMiddleware(logger: Logger) {
   return async (ctx: Context, next: Next): Promise<void> => {
     let refused = false;
     try {
       await next();
     } catch (err) {
-      const status = statusOf(err);
-      ctx.status = status;
-      if (err instanceof HttpError) ctx.set(err.headers);
-      if (status === 503) ctx.set('Retry-After', ctx.response.get('Retry-After') || '1');
-      const deliberate = err instanceof HttpError || (isBatchInferError(err) && status !== 500);
-      if (status >= 500 && !deliberate) {
+      const answer = errorAnswer(err);
+      ctx.status = answer.status;
+      ctx.set(answer.headers);
+      if (answer.status === 503) ctx.set('Retry-After', ctx.response.get('Retry-After') || '1');
+      if (answer.unexpected)
         requestLog(ctx, logger).error({ err, method: ctx.method, path: ctx.path }, 'request failed');
-        ctx.body = { error: 'Internal server error' };
-      } else {
-        ctx.body = { error: (err as Error).message };
-        refused = status >= 500;
-      }
+      ctx.body = { error: answer.message };
+      refused = answer.refused;
     }
     // An access line per request, with the final status: at debug level, except the 503s and 504s the server
     // chose (overloaded, shutting down, deadline passed). Clients retry those, and at warn the retried

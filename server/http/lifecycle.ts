@@ -93,6 +93,21 @@ export function lazyChildLogger(logger: Logger, bindings: () => Bindings): Logge
   });
 }
 
+/** The request id to answer with: the client's `x-request-id` when it is a sane one, else a new id. */
+export function requestIdOf(given: string | undefined): string {
+  return given !== undefined && REQUEST_ID.test(given) ? given : newRequestId();
+}
+
+/** The `traceresponse` header of a request's span. */
+export function traceresponse({ traceId, spanId, flags }: Span): string {
+  return formatTraceparent({ traceId, parentId: spanId, flags });
+}
+
+/** The error a request gets when it is still not answered after the request timeout. */
+export function timedOut(timeoutMs: number): BatchInferError {
+  return new BatchInferError(ErrorCodes.TIMEOUT, `Request timed out after ${timeoutMs} ms`);
+}
+
 export class Lifecycle {
   #inflight = 0;
   #closing = false;
@@ -106,14 +121,22 @@ export class Lifecycle {
     return this.#inflight;
   }
 
+  /** A request begins: counted in flight until `leave()`, so shutdown waits for it. */
+  enter(): void {
+    this.#inflight++;
+  }
+
+  leave(): void {
+    this.#inflight--;
+    if (this.#inflight === 0) this.#drained?.();
+  }
+
   middleware(logger: Logger, timeoutMs: number) {
     return async (ctx: Context, next: Next): Promise<void> => {
-      const given = ctx.get('x-request-id');
-      const requestId = REQUEST_ID.test(given) ? given : newRequestId();
+      const requestId = requestIdOf(ctx.get('x-request-id'));
       ctx.set('x-request-id', requestId);
       const trace = serverSpan(ctx.get('traceparent'));
-      const { traceId, spanId, flags } = trace;
-      ctx.set('traceresponse', formatTraceparent({ traceId, parentId: spanId, flags }));
+      ctx.set('traceresponse', traceresponse(trace));
       const state = ctx.state as RequestState;
       state.requestId = requestId;
       state.trace = trace;
@@ -124,7 +147,7 @@ export class Lifecycle {
         ctx.set('Connection', 'close');
         throw new BatchInferError(ErrorCodes.OVERLOADED, 'Server is shutting down');
       }
-      this.#inflight++;
+      this.enter();
       let timer: NodeJS.Timeout | undefined;
       const work = next();
       // The race settles the response at the deadline; the work's own late failure must not go unhandled.
@@ -133,15 +156,12 @@ export class Lifecycle {
         await Promise.race([
           work,
           new Promise<never>((_, reject) => {
-            timer = setTimeout(() => {
-              reject(new BatchInferError(ErrorCodes.TIMEOUT, `Request timed out after ${timeoutMs} ms`));
-            }, timeoutMs);
+            timer = setTimeout(() => reject(timedOut(timeoutMs)), timeoutMs);
           }),
         ]);
       } finally {
         clearTimeout(timer);
-        this.#inflight--;
-        if (this.#inflight === 0) this.#drained?.();
+        this.leave();
       }
     };
   }

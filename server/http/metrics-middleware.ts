@@ -6,17 +6,12 @@
  */
 import type { Context, Next } from 'koa';
 import { performance } from 'node:perf_hooks';
-import { Gauge } from 'prom-client';
 import type { ServerMetrics } from '../metrics.js';
 
 const isScrape = (ctx: Context) => ctx.method === 'GET' && ctx.path === '/metrics';
 
 export function metricsMiddleware(metrics: ServerMetrics) {
-  const active = new Gauge({
-    name: 'http_server_active_requests',
-    help: 'HTTP requests being handled: headers received, answer not yet ready.',
-    registers: [metrics.registry],
-  });
+  const active = metrics.activeRequests;
   return async (ctx: Context, next: Next): Promise<void> => {
     if (isScrape(ctx)) {
       await next();

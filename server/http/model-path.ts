@@ -10,7 +10,7 @@ import { HttpError } from './http-error.js';
 
 /** `/v2/models/{m}[/versions/{v}]…` and `/v2/repository/models/{m}/…`, segments still percent-encoded. */
 const MODEL_PATH = /^\/v2\/(?:repository\/)?models\/([^/]*)(?:\/versions\/([^/]*))?/i;
-const VERSION = /^[A-Za-z0-9][\w.-]{0,63}$/;
+export const VERSION = /^[A-Za-z0-9][\w.-]{0,63}$/;
 
 const RULE = 'letters, digits, "_", "." or "-", starting with a letter or digit';
 

@@ -14,8 +14,11 @@ function isErrorBody(body: unknown): body is { error: string } {
 
 const escape = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
-/** `modelsDir` (as given and resolved) is shown as `<model repository>`, the package's directory as `<server>`. */
-export function redactPathsMiddleware(modelsDir: string) {
+/**
+ * Replaces `modelsDir` (as given and resolved) with `<model repository>` and the package's directory with
+ * `<server>` in a message.
+ */
+export function pathRedactor(modelsDir: string): (message: string) => string {
   const replacements: [string, string][] = [
     [resolve(modelsDir), '<model repository>'],
     [modelsDir, '<model repository>'],
@@ -26,11 +29,17 @@ export function redactPathsMiddleware(modelsDir: string) {
     .filter(([path]) => path.includes('/') && path.length > 1)
     .sort(([a], [b]) => b.length - a.length)
     .map(([path, label]) => [new RegExp(`${escape(path)}(?=[/\\\\"'\\s:]|$)`, 'g'), label] as const);
+  return (message) => rules.reduce((text, [pattern, label]) => text.replace(pattern, label), message);
+}
+
+/** Error bodies (`{"error"}` of a 4xx/5xx) with the server's directories replaced (pathRedactor). */
+export function redactPathsMiddleware(modelsDir: string) {
+  const redact = pathRedactor(modelsDir);
   return async (ctx: Context, next: Next): Promise<void> => {
     await next();
     const body: unknown = ctx.body;
     if (ctx.status < 400 || !isErrorBody(body)) return;
-    const message = rules.reduce((text, [pattern, label]) => text.replace(pattern, label), body.error);
+    const message = redact(body.error);
     if (message !== body.error) ctx.body = { ...body, error: message };
   };
 }

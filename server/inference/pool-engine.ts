@@ -168,7 +168,7 @@ export class PoolEngine implements InferenceEngine {
   #schedule(): void {
     clearTimeout(this.#timer);
     this.#timer = undefined;
-    while (this.#running < this.#pool.size) {
+    while (this.#running < this.#pool.concurrency(this.#key)) {
       this.#expire();
       // Closing, or nothing of this model in flight: nothing to wait for.
       const due =

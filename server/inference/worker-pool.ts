@@ -10,6 +10,7 @@
 import { Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
 import { BatchInferError, ErrorCodes } from '../../lib/errors.js';
+import { MainThreadRunner } from './main-thread.js';
 import type { Tensor } from './types.js';
 import {
   ownedBuffers,
@@ -27,6 +28,11 @@ export interface WorkerPoolOptions {
   logger?: Logger;
   /** The worker script; tests substitute one that can be made to crash. @default ./worker.js beside this file */
   workerUrl?: URL;
+  /**
+   * Models whose one-row run takes less than this many µs (timed on the server's thread when they load) run
+   * there rather than in a worker (main-thread.ts); 0: every model runs in the workers. @default 0
+   */
+  inThreadRunUs?: number;
 }
 
 /** What a worker needs to load a model. */
@@ -34,6 +40,8 @@ export interface PoolModel {
   onnx: Uint8Array;
   inputNames: string[];
   outputNames: string[];
+  /** One row of inputs to time the model with, for a run on the server's thread; none: workers only. */
+  probe?: Tensor[];
 }
 
 interface Pending {
@@ -91,9 +99,12 @@ export class WorkerPool {
   /** Why the pool cannot run anything: its workers could not start. */
   #broken: BatchInferError | undefined;
   #idle: (() => void) | undefined;
+  readonly #main: MainThreadRunner | undefined;
 
   constructor(options: WorkerPoolOptions) {
     this.size = options.size;
+    const inThreadRunUs = options.inThreadRunUs ?? 0;
+    this.#main = inThreadRunUs > 0 ? new MainThreadRunner(inThreadRunUs) : undefined;
     this.#settings = { intraOpThreads: options.intraOpThreads };
     this.#script = options.workerUrl ?? defaultWorkerUrl();
     this.#logger = options.logger;
@@ -110,11 +121,19 @@ export class WorkerPool {
       await this.unload(key);
       throw failure.reason;
     }
+    if (this.#main !== undefined && model.probe !== undefined)
+      await this.#main.probe(key, model.onnx, model.probe, model.outputNames);
+  }
+
+  /** Runs of `key` that may be in flight at once: one on the server's thread, else one per worker. */
+  concurrency(key: string): number {
+    return this.#main?.has(key) === true ? 1 : this.size;
   }
 
   /** Releases a model's sessions. Its runs must be finished: the engine drains before it unloads. */
   async unload(key: string): Promise<void> {
     this.#models.delete(key);
+    await this.#main?.release(key);
     await Promise.allSettled(
       [...this.#workers].map((w) => {
         w.loaded.delete(key);
@@ -125,10 +144,12 @@ export class WorkerPool {
   }
 
   /**
-   * Runs a loaded model on the first free worker. The inputs' buffers are transferred to the worker, so the
+   * Runs a loaded model on the server's thread when its runs are cheaper than a worker's hand-off
+   * (main-thread.ts), else on the first free worker. The inputs' buffers are transferred to the worker, so the
    * caller must hand over arrays it no longer needs.
    */
   run(key: string, inputs: Tensor[], outputNames: string[]): Promise<Tensor[]> {
+    if (!this.#closing && this.#main?.has(key) === true) return this.#main.run(key, inputs, outputNames);
     return new Promise((resolve, reject) => {
       if (this.#closing) {
         reject(new BatchInferError(ErrorCodes.INFERENCE, 'The inference worker pool is closed'));
@@ -145,7 +166,7 @@ export class WorkerPool {
     if (!this.#isIdle()) await new Promise<void>((resolve) => (this.#idle = resolve));
     const workers = [...this.#workers];
     this.#workers.clear();
-    await Promise.all(workers.map((w) => w.thread.terminate()));
+    await Promise.all([...workers.map((w) => w.thread.terminate()), this.#main?.close()]);
   }
 
   #assertUsable(): void {

@@ -148,6 +148,8 @@ export function parseInferRequest(
       bad(`Every input needs a \`name\`, got ${show(input)}`);
     if (byName.has(input.name)) bad(`Input ${show(input.name)} is given twice`);
     byName.set(input.name, input);
+    // Nearly every input has no parameters: no need to name it for an error that cannot happen.
+    if (input.parameters === undefined) continue;
     const size = binaryDataSize(input, `Input ${show(input.name)}`);
     if (size === undefined) continue;
     if (offset + size > binary.length) {

@@ -225,7 +225,7 @@ t.test("deadlines: the sooner of the call's and the server's, expiring the queue
 
   // One worker, no batching, its run held by the test (test/server/run-gate.ts, issue #20): a request behind it
   // waits in the queue past its call's deadline, however fast or loaded the machine is.
-  const patient = await startServers(t, { workers: 1, maxBatchSize: 0 });
+  const patient = await startServers(t, { workers: 1, maxBatchSize: 0, inThreadRunUs: 0 });
   const grpc = connect(t, Inference, patient.grpc);
   t.same(await grpc.ServerLive!({}), { ok: { live: true } }, 'connected');
   const gate = holdRuns(t);

@@ -20,7 +20,7 @@ function row(i: number): number[] {
 }
 
 t.test(`${N} concurrent single-row requests share runs and each gets its own answer`, async (t) => {
-  const url = await startServer(t, { workers: 1, maxQueueDelayMs: 50 });
+  const url = await startServer(t, { workers: 1, maxQueueDelayMs: 50, inThreadRunUs: 0 });
   const ask = (i: number) =>
     infer(url, 'weather', { name: 'features', datatype: 'FP32', shape: [1, 6], data: row(i) });
 
@@ -60,7 +60,7 @@ t.test(`${N} concurrent single-row requests share runs and each gets its own ans
 t.test('a request that fails its batch fails alone', async (t) => {
   const repo = await tempDir(t);
   await writeModel(repo, 'lookup', 1, lookupModel(), LOOKUP_CONTRACT('lookup'));
-  const url = await startServer(t, { models: repo, workers: 1, maxQueueDelayMs: 50 });
+  const url = await startServer(t, { models: repo, workers: 1, maxQueueDelayMs: 50, inThreadRunUs: 0 });
   const indices = [0, 3, 99, 7, 1, 9, 5, 2];
   const counts = async () => {
     const text = await (await fetch(`${url}/metrics`)).text();

@@ -22,7 +22,7 @@ async function repo(t: Test): Promise<string> {
 }
 
 t.test('a full queue answers 503 with Retry-After', async (t) => {
-  const url = await startServer(t, { models: await repo(t), workers: 1, maxQueueSize: 1 });
+  const url = await startServer(t, { models: await repo(t), workers: 1, maxQueueSize: 1, inThreadRunUs: 0 });
   const gate = holdRuns(t);
   const running = infer(url, 'held', X);
   await gate.until(() => gate.held === 1); // left the queue for the (only) worker, which it keeps busy
@@ -42,7 +42,12 @@ t.test('a full queue answers 503 with Retry-After', async (t) => {
 
 t.test('a request whose deadline passes in the queue gets 504 and is never computed', async (t) => {
   const timeoutMs = 200;
-  const url = await startServer(t, { models: await repo(t), workers: 1, requestTimeoutMs: timeoutMs });
+  const url = await startServer(t, {
+    models: await repo(t),
+    workers: 1,
+    requestTimeoutMs: timeoutMs,
+    inThreadRunUs: 0,
+  });
   const gate = holdRuns(t);
   const first = infer(url, 'held', X);
   await gate.until(() => gate.held === 1); // the first request's run holds the only worker

@@ -11,7 +11,9 @@
  * Either way a run ends after `open()` and never before, however fast or loaded the machine is, so a test can
  * order the events it needs (a request queued behind a run, a deadline passed while it waits) without racing a
  * wall-clock duration. The gate works on the pool's messages (it patches `Worker.prototype.postMessage` and
- * `emit` while the test runs), so the server under test is the production one, worker included.
+ * `emit` while the test runs), so the server under test is the production one, worker included. A model whose
+ * runs cost less than a worker's hand-off runs on the server's own thread (server/inference/main-thread.ts), never
+ * in a worker: a test that gates such a model starts its server with `inThreadRunUs: 0`.
  */
 import { Worker } from 'node:worker_threads';
 import type { Test } from 'tap';
