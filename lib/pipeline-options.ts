@@ -82,7 +82,7 @@ export interface PipelineOptions {
    */
   ifExists?: 'fail' | 'append' | 'replace';
   /**
-   * Rejects CSV (original columns, `line`, `error`): a path or a Writable.
+   * Rejects (original columns, `line`, `error`): a CSV path or a Writable, or a table, `postgres://…#table`.
    * @default `<output without .csv>.rejects.csv` beside a file output (`scored.csv` → `scored.rejects.csv`);
    *   none (counted only) for stream outputs
    */
@@ -505,7 +505,8 @@ function resumeOption(
   const inputs = typeof input === 'string' ? [input] : Array.isArray(input) ? (input as string[]) : [];
   // Files, objects and URLs can be read again from the start; a query's rows may come in another order.
   const repeatable = inputs.length > 0 && inputs.every((i) => i !== '-' && locationKind(i) !== 'postgres');
-  const rejectsFile = rejects === undefined || (typeof rejects === 'string' && rejects !== '-');
+  const rejectsFile =
+    rejects === undefined || (typeof rejects === 'string' && locationKind(rejects) === 'file');
   const csvFile =
     typeof output === 'string' &&
     locationKind(output) === 'file' &&

@@ -29,7 +29,7 @@ import { openJournal, readJournal, START, type Checkpoint } from './io/journal.j
 import { ResumableWriter } from './io/resumable-writer.js';
 import { writeFileAtomic } from './io/atomic-file.js';
 import { formatOfTarget, locationKind, redactUrl } from './io/locations.js';
-import { openOutput, openSink, rejectsWriter } from './io/sinks.js';
+import { openOutput, openRejects, rejectsWriter } from './io/sinks.js';
 import {
   expandInputs,
   csvBytesOpener,
@@ -294,10 +294,10 @@ function plainSink(
   stages: Stages,
   withFile: boolean,
   output: RecordSink,
+  rejectsSink: RecordSink | undefined,
 ): RunSink {
   const s = (): Stages => stages;
-  const rejectsSink = o.rejects === undefined ? undefined : openSink(o.rejects);
-  const rejects = rejectsWriter(rejectsSink, () => s().preprocessor.columns, withFile);
+  const rejects = rejectsWriter(rejectsSink, () => s().preprocessor.columnTypes, withFile);
   return {
     stages: [outputStage(o, plan, stages, output), output.stream],
     reject: (row) => rejects.write(row),
@@ -510,14 +510,17 @@ async function scoreRun(
   const { preprocessor, modelScorer, shadowTap } = stages;
   let sink: RunSink;
   let output: RecordSink | undefined;
+  let rejectsSink: RecordSink | undefined;
   try {
     if (from === undefined) {
       output = await openOutput(o.output, o);
-      sink = plainSink(o, model.outputPlan, stages, allInputs.length > 1, output);
+      rejectsSink = o.rejects === undefined ? undefined : await openRejects(o.rejects, o.ifExists);
+      sink = plainSink(o, model.outputPlan, stages, allInputs.length > 1, output, rejectsSink);
     } else
       sink = await resumableSink(o, model.outputPlan, stages, allInputs.length > 1, configFingerprint, from);
   } catch (err) {
     await output?.discard().catch(() => undefined);
+    await rejectsSink?.discard().catch(() => undefined);
     await scorer.close();
     throw err;
   }
@@ -592,7 +595,8 @@ async function scoreRun(
     timings: { started_at: startedAt.toISOString(), duration_ms: Math.round(durationMs) },
     throughput_rows_per_s: Math.round(counts().read / (durationMs / 1000)),
     output: output?.name ?? (typeof o.output === 'string' ? o.output : '<stream>'),
-    rejects: o.rejects === undefined ? null : typeof o.rejects === 'string' ? o.rejects : '<stream>',
+    rejects:
+      o.rejects === undefined ? null : typeof o.rejects === 'string' ? redactUrl(o.rejects) : '<stream>',
     summary: o.summary ?? null,
     shadow:
       model.challenger === undefined || shadowTap === undefined

@@ -16,7 +16,8 @@ import type { RejectedRow } from '../types.js';
 import { openAtomicFile } from './atomic-file.js';
 import { formatOfTarget, locationKind, redactUrl } from './locations.js';
 import type { IfExists } from './postgres-sink.js';
-import { isRecordSink, type RecordSink } from './table.js';
+import { tableRejectsWriter } from './rejects-table.js';
+import { isRecordSink, type Column, type RecordSink } from './table.js';
 
 const done = (): Promise<void> => Promise.resolve();
 
@@ -34,6 +35,29 @@ export function openSink(target: string | Writable): RecordSink {
     commit: () => file.commit(),
     discard: () => file.discard(),
   };
+}
+
+/**
+ * The rejects' sink: a CSV file (atomic), stdout or a Writable, or a table, `postgres://…#table` (created, or
+ * appended to, as `ifExists` says for the output table).
+ */
+export async function openRejects(target: string | Writable, ifExists: IfExists): Promise<RecordSink> {
+  if (typeof target === 'string' && locationKind(target) === 'postgres') {
+    const hash = target.lastIndexOf('#');
+    if (hash < 0 || hash === target.length - 1)
+      throw refused(
+        'A postgres:// rejects target names its table after #: postgres://…/db#rejects',
+        'rejects',
+      );
+    const { postgresSink } = await import('./postgres-sink.js');
+    return postgresSink(target.slice(0, hash), { table: target.slice(hash + 1), ifExists });
+  }
+  if (typeof target === 'string' && locationKind(target) !== 'file' && target !== '-')
+    throw refused(
+      `Rejects go to a CSV file or a postgres://…#table, not ${show(redactUrl(target))}`,
+      'rejects',
+    );
+  return openSink(target);
 }
 
 /** What an output needs besides its location: the options of `--output`. */
@@ -129,10 +153,12 @@ export interface RejectsWriter {
  */
 export function rejectsWriter(
   sink: RecordSink | undefined,
-  columns: () => readonly string[] | undefined,
+  inputColumns: () => readonly Column[] | undefined,
   withFile: boolean,
 ): RejectsWriter {
   if (sink === undefined) return { write: () => undefined, end: done };
+  if (sink.kind === 'rows') return tableRejectsWriter(sink, inputColumns, withFile);
+  const columns = (): string[] | undefined => inputColumns()?.map((c) => c.name);
   const stringifier: Stringifier = stringify();
   let failure: Error | undefined;
   sink.stream.on('error', (err) => {

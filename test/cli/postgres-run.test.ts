@@ -99,7 +99,7 @@ t.test('PostgreSQL', { skip: SKIP_WITHOUT_POSTGRES }, async (t) => {
            probability_snow, probability_sun FROM scored ORDER BY id`,
       )
     ).map((r) => [...r.slice(0, 3), ...r.slice(3).map((p) => Math.fround(Number(p)))]);
-    const expected = parse<string[]>(await readFile(join(dir, 'scored.csv'), 'utf8'), { from_line: 2 }).map(
+    const expected = (parse(await readFile(join(dir, 'scored.csv'), 'utf8'), { from_line: 2 }) as string[][]).map(
       (r) => [r[0], r[1], r[7], ...r.slice(8).map((p) => Math.fround(Number(p)))],
     );
     t.equal(table.length, 2920);

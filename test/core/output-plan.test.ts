@@ -79,7 +79,7 @@ t.test('the outputs option: selection and order', async (t) => {
   // Only the label: not a classifier run; the label output is a plain column.
   const labelOnly = planOutputs(classifier, ['output_label']);
   t.equal(labelOnly.classifier, undefined);
-  t.same(labelOnly.plain, [{ name: 'output_label', columns: ['output_label'] }]);
+  t.same(labelOnly.plain, [{ name: 'output_label', columns: ['output_label'], datatype: 'BYTES' }]);
   t.same(labelOnly.columns, ['output_label']);
 
   const multi = contract([
@@ -102,7 +102,7 @@ t.test('the outputs option: selection and order', async (t) => {
     ['extra', 'probs'],
   );
   t.same(both.columns, ['prediction', 'probability_n', 'probability_y', 'extra']);
-  t.same(both.plain, [{ name: 'extra', columns: ['extra'] }]);
+  t.same(both.plain, [{ name: 'extra', columns: ['extra'], datatype: 'FP64' }]);
   t.same(both.outputs, ['extra', 'probs']);
 });
 
@@ -119,12 +119,16 @@ t.test('plain columns: [N] and [N, 1] → name; [N, K] → name_j; [N, 2, 3] →
   );
   t.equal(plan.classifier, undefined, 'no labels: not a classifier');
   t.same(plan.plain, [
-    { name: 'score', columns: ['score'] },
-    { name: 'y', columns: ['y'] },
-    { name: 'probs', columns: ['probs_0', 'probs_1'] },
-    { name: 'grid', columns: ['grid_0', 'grid_1', 'grid_2', 'grid_3', 'grid_4', 'grid_5'] },
-    { name: 'one', columns: ['one'] },
-    { name: 'fixed', columns: ['fixed_0', 'fixed_1', 'fixed_2'] },
+    { name: 'score', columns: ['score'], datatype: 'FP32' },
+    { name: 'y', columns: ['y'], datatype: 'FP64' },
+    { name: 'probs', columns: ['probs_0', 'probs_1'], datatype: 'FP32' },
+    {
+      name: 'grid',
+      columns: ['grid_0', 'grid_1', 'grid_2', 'grid_3', 'grid_4', 'grid_5'],
+      datatype: 'INT32',
+    },
+    { name: 'one', columns: ['one'], datatype: 'BOOL' },
+    { name: 'fixed', columns: ['fixed_0', 'fixed_1', 'fixed_2'], datatype: 'FP16' },
   ]);
   t.same(plan.columns, [
     'score',
