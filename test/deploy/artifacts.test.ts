@@ -1,12 +1,13 @@
 // The deployment artifacts in deploy/ stay true to the image and the CLI: every YAML and JSON file parses, the
 // Kubernetes manifests validate against the Kubernetes API schemas (kubernetes-models' validators, offline), a
 // broken manifest is refused, the Python files compile, every container invocation uses only flags and
-// BATCH_INFER_* variables that `batch-infer run` / `serve` define, retry policies use the CLI's exit codes, and
-// the shell steps the artifacts wrap around the CLI do what they claim when run here.
+// BATCH_INFER_* variables that `batch-infer run` / `serve` define, retry policies use the CLI's exit codes, the
+// shell steps the artifacts wrap around the CLI do what they claim when run here, and every file is named in its
+// folder's README. test/deploy/score-postgres.test.ts runs the PostgreSQL examples against a real PostgreSQL.
 import t, { type Test } from 'tap';
 import { execFile } from 'node:child_process';
 import { chmod, mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
-import { dirname, join, relative } from 'node:path';
+import { basename, dirname, join, relative } from 'node:path';
 import { promisify } from 'node:util';
 import { parse as parseYaml, parseAllDocuments } from 'yaml';
 import { Deployment } from 'kubernetes-models/apps/v1';
@@ -16,7 +17,7 @@ import { PersistentVolumeClaim, Service } from 'kubernetes-models/v1';
 import { PodDisruptionBudget } from 'kubernetes-models/policy/v1';
 import { PACKAGE_ROOT } from '../../lib/package-root.js';
 import { parseDuration } from '../../lib/core/duration.js';
-import { parseCommandArgs, type Command } from '../../bin/cli/command.js';
+import { commandHelp, parseCommandArgs, type Command } from '../../bin/cli/command.js';
 import { envNames } from '../../bin/cli/config.js';
 import { runCommand } from '../../bin/cli/run.js';
 import { serveCommand } from '../../bin/cli/serve.js';
@@ -90,8 +91,9 @@ const k8s = {
   storage: await yamlDocs('kubernetes/storage.yaml'),
   job: await yamlDocs('kubernetes/batch-job.yaml'),
   cronjob: await yamlDocs('kubernetes/batch-cronjob.yaml'),
+  postgresJob: await yamlDocs('kubernetes/score-postgres-job.yaml'),
 };
-const manifests = [...k8s.server, ...k8s.storage, ...k8s.job, ...k8s.cronjob];
+const manifests = [...k8s.server, ...k8s.storage, ...k8s.job, ...k8s.cronjob, ...k8s.postgresJob];
 const byKind = (kind: string): Obj => {
   const found = manifests.find((m) => m.kind === kind);
   if (!found) throw new Error(`no ${kind} in deploy/kubernetes`);
@@ -107,6 +109,9 @@ const jobSpecs: [string, Obj][] = [
   ['Job', at(job, 'spec')],
   ['CronJob', at(cronjob, 'spec.jobTemplate.spec')],
 ];
+/** score-postgres-job.yaml: a PostgreSQL table into another table (issue #17), shards by --shard-by. */
+const postgresJob = obj(k8s.postgresJob[0], 'score-postgres-job.yaml');
+const postgresJobSpec = at(postgresJob, 'spec');
 
 const component = parseYaml(await text('kubeflow/component.yaml')) as Obj;
 const sagemaker = {
@@ -121,6 +126,7 @@ const vertex = {
   batch: await json('vertex/batch-prediction-job.json'),
 };
 const dag = await text('airflow/batch_infer_dag.py');
+const postgresDag = await text('airflow/score_postgres_table.py');
 const xcomWrapper = await text('airflow/xcom_wrapper.sh');
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -183,8 +189,19 @@ t.test('every deploy/ folder has a README', async (t) => {
   }
 });
 
+t.test('every file in deploy/ is named in its folder’s README', async (t) => {
+  for (const file of files.filter((f) => !f.endsWith('README.md'))) {
+    const folder = relative(DEPLOY, file).split('/')[0] ?? '';
+    const readme = await readFile(join(DEPLOY, folder, 'README.md'), 'utf8');
+    t.ok(readme.includes(basename(file)), `deploy/${folder}/README.md names ${basename(file)}`);
+  }
+  const index = await text('README.md');
+  for (const name of ['score-postgres-job.yaml', 'score_postgres_table.py'])
+    t.ok(index.includes(name), `deploy/README.md names ${name}`);
+});
+
 t.test('the Kubernetes manifests validate against the Kubernetes schemas', async (t) => {
-  t.equal(manifests.length, 7);
+  t.equal(manifests.length, 8);
   for (const doc of manifests) {
     const name = s(obj(doc.metadata, 'metadata').name ?? obj(doc.metadata, 'metadata').generateName);
     t.same(validateManifest(doc), [], `${s(doc.kind)} ${name}`);
@@ -267,9 +284,9 @@ t.test('the server Deployment: probes, grace period, security, metrics, Service 
   t.notOk('replicas' in at(deployment, 'spec'), 'the HPA owns the replica count');
 });
 
-t.test('the Indexed Job and the CronJob: shards, retries by exit code, storage, server URL', async (t) => {
+t.test('the Indexed Jobs and the CronJob: shards, retries by exit code, storage, server URL', async (t) => {
   const serviceUrl = `http://${s(at(service, 'metadata').name)}:${s(obj(arr(at(service, 'spec').ports, 'ports')[0], 'port').port)}`;
-  for (const [what, spec] of jobSpecs) {
+  for (const [what, spec] of [...jobSpecs, ['PostgreSQL Job', postgresJobSpec] as [string, Obj]]) {
     t.equal(spec.completionMode, 'Indexed', what);
     t.ok(Number(spec.backoffLimitPerIndex) >= 1, `${what}: backoffLimitPerIndex`);
     t.ok(Number(spec.parallelism) <= Number(spec.completions), `${what}: parallelism ≤ completions`);
@@ -277,7 +294,13 @@ t.test('the Indexed Job and the CronJob: shards, retries by exit code, storage, 
     t.equal(pod.restartPolicy, 'Never', `${what}: podFailurePolicy needs restartPolicy Never`);
     const [container] = containers(pod);
     if (!container) throw new Error('no container');
-    t.equal(envOf(container).JOB_COMPLETION_COUNT, s(spec.completions), `${what}: JOB_COMPLETION_COUNT`);
+    // The count the CLI reads beside JOB_COMPLETION_INDEX (bin/cli/run.ts, shardOf).
+    const env = envOf(container);
+    t.equal(
+      env.JOB_COMPLETION_COUNT ?? env.BATCH_INFER_SHARD_COUNT,
+      s(spec.completions),
+      `${what}: JOB_COMPLETION_COUNT or BATCH_INFER_SHARD_COUNT is completions`,
+    );
 
     const rules = arr(at(spec, 'podFailurePolicy').rules, 'rules').map((r) => obj(r, 'rule'));
     const onExit = (action: string) =>
@@ -305,7 +328,9 @@ t.test('the Indexed Job and the CronJob: shards, retries by exit code, storage, 
     );
 
     const args = strings(container.args);
-    t.equal(args[args.indexOf('--url') + 1], serviceUrl, `${what}: --url is the server's Service`);
+    // The PostgreSQL Job scores in process; the others score against the server.
+    if (spec !== postgresJobSpec || args.includes('--url'))
+      t.equal(args[args.indexOf('--url') + 1], serviceUrl, `${what}: --url is the server's Service`);
     const volumes = arr(pod.volumes, 'volumes').map((v) => obj(v, 'volume'));
     t.ok(
       volumes.some(
@@ -319,6 +344,36 @@ t.test('the Indexed Job and the CronJob: shards, retries by exit code, storage, 
     t.equal(at(pod, 'securityContext').runAsUser, 1000);
   }
   t.same(at(pvc, 'spec').accessModes, ['ReadWriteMany'], 'shards on several nodes share the volume');
+});
+
+t.test('the PostgreSQL Job: --shard-by, append, the password from a Secret and never in a URL', async (t) => {
+  const pod = at(postgresJobSpec, 'template.spec');
+  const [container] = containers(pod);
+  if (!container) throw new Error('no container');
+  const args = strings(container.args);
+  const after = (flag: string) => args[args.indexOf(flag) + 1];
+  t.notOk(args.includes('--shard'), 'the shard comes from JOB_COMPLETION_INDEX and BATCH_INFER_SHARD_COUNT');
+  t.ok(after('--shard-by'), '--shard-by <column>');
+  t.ok(after('--query') ?? after('--input-table'), '--query or --input-table');
+  t.ok(after('--output-table'), '--output-table');
+  t.equal(after('--if-exists'), 'append', 'shards append into one table');
+  for (const flag of ['--input', '--output']) {
+    const url = new URL(after(flag) ?? '');
+    t.equal(url.protocol, 'postgres:', `${flag} postgres://`);
+    t.equal(url.password, '', `${flag}: no password in the URL`);
+  }
+  const envs = arr(container.env, 'env').map((e) => obj(e, 'env'));
+  const password = envs.find((e) => e.name === 'PGPASSWORD');
+  t.ok(password && !('value' in password), 'PGPASSWORD has no literal value');
+  t.ok(at(password ?? {}, 'valueFrom.secretKeyRef').name, 'PGPASSWORD comes from a Secret');
+  t.notOk(
+    envs.some((e) => /^(BATCH_INFER_(INPUT|OUTPUT)|PGPASS)/.test(s(e.name)) && typeof e.value === 'string'),
+    'no URL or password in a plain env value',
+  );
+  // Side files: without them the CLI writes <table>.summary.json to the working directory, /app, read-only.
+  const script = strings(container.command)[2] ?? '';
+  for (const flag of ['--rejects', '--summary', '--metrics-file'])
+    t.match(script, new RegExp(`${flag} "\\$out/\\$part\\.`), `${flag} is named after the shard`);
 });
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -342,7 +397,7 @@ const k8sInvocations: Invocation[] = [
     args: strings(c.args).slice(1),
     env: envOf(c),
   })),
-  ...jobSpecs.flatMap(([what, spec]) =>
+  ...[...jobSpecs, ['PostgreSQL Job', postgresJobSpec] as [string, Obj]].flatMap(([what, spec]) =>
     containers(at(spec, 'template.spec')).map((c) => ({
       where: `kubernetes ${what}`,
       command: runCommand,
@@ -372,6 +427,14 @@ const invocations: Invocation[] = [
     where: 'airflow/batch_infer_dag.py',
     command: runCommand,
     texts: [...[...dag.matchAll(/"(--[a-z][a-z0-9-]*)"/g)].map((m) => m[1] ?? ''), xcomWrapper],
+    args: null,
+    env: {},
+  },
+  {
+    where: 'airflow/score_postgres_table.py',
+    command: runCommand,
+    texts: [...postgresDag.matchAll(/"(--[a-z][a-z0-9-]*)"/g)].map((m) => m[1] ?? ''),
+    // Parsed as the CLI parses them, rendered, in test/deploy/score-postgres.test.ts.
     args: null,
     env: {},
   },
@@ -464,6 +527,8 @@ t.test('every BATCH_INFER_* variable in deploy/ is one the CLI reads', async (t)
       ),
     ),
   );
+  // Not a flag: the shard count beside JOB_COMPLETION_INDEX (bin/cli/run.ts, shardOf; `run --help` names it).
+  if (commandHelp(runCommand).includes('BATCH_INFER_SHARD_COUNT')) names.add('BATCH_INFER_SHARD_COUNT');
   for (const file of files) {
     for (const m of (await readFile(file, 'utf8')).matchAll(/\bBATCH_INFER_[A-Z_]+\b/g))
       t.ok(names.has(m[0]), `${rel(file)}: ${m[0]}`);
@@ -483,9 +548,9 @@ t.test(`every image reference is batch-infer:${VERSION}`, async (t) => {
     s(at(sagemaker.model, 'PrimaryContainer').Image),
     s(vertexContainer.imageUri),
     s(vertexServing.imageUri),
-    ...[...dag.matchAll(/^IMAGE = "([^"]+)"/gm)].map((m) => m[1] ?? ''),
+    ...[...`${dag}\n${postgresDag}`.matchAll(/^IMAGE = "([^"]+)"/gm)].map((m) => m[1] ?? ''),
   ];
-  t.equal(images.length, 9);
+  t.equal(images.length, 11);
   for (const image of images)
     t.match(
       image,
@@ -496,7 +561,11 @@ t.test(`every image reference is batch-infer:${VERSION}`, async (t) => {
 
 t.test('Airflow: the DAG compiles, maps over shards, and does not retry exits 2 and 65', async (t) => {
   const cache = await tempDir(t);
-  for (const file of ['airflow/batch_infer_dag.py', 'kubeflow/pipeline.py']) {
+  for (const file of [
+    'airflow/batch_infer_dag.py',
+    'airflow/score_postgres_table.py',
+    'kubeflow/pipeline.py',
+  ]) {
     await t.resolves(
       exec('python3', ['-m', 'py_compile', join(DEPLOY, file)], {
         env: { ...process.env, PYTHONPYCACHEPREFIX: cache },
@@ -517,6 +586,26 @@ t.test('Airflow: the DAG compiles, maps over shards, and does not retry exits 2 
   );
   t.match(dag, new RegExp(`"usage error" if code == ${EXIT_USAGE}`));
 });
+
+t.test(
+  'Airflow: the PostgreSQL DAG maps over shards, takes the password from a Secret, no retry of 2 and 65',
+  async (t) => {
+    t.match(postgresDag, /KubernetesPodOperator/);
+    t.match(postgresDag, /\.partial\(/);
+    // A list known at parse time: Airflow renders templates in it, not in a task's XCom output.
+    t.match(postgresDag, /\.expand\(arguments=\[shard_arguments\(i\) for i in range\(SHARDS\)\]\)/);
+    t.match(postgresDag, /secrets=\[Secret\("env", "PGPASSWORD", PASSWORD_SECRET, "password"\)\]/);
+    t.notMatch(postgresDag, /\.password\b/, 'the Connection’s password is never rendered into the pod');
+    t.match(postgresDag, /"--if-exists",\s+"append"/);
+    t.match(postgresDag, /"--shard-by"/);
+    const codes = /NO_RETRY_EXIT_CODES = frozenset\(\{([\d, ]+)\}\)/.exec(postgresDag)?.[1];
+    t.same(
+      codes?.split(',').map((c) => Number(c.trim())),
+      [EXIT_USAGE, EXIT_DATA],
+      'NO_RETRY_EXIT_CODES are the CLI’s usage and bad-data codes',
+    );
+  },
+);
 
 t.test('Kubeflow: the component wires every placeholder to a declared input or output', async (t) => {
   const spec = at(component, 'components.comp-batch-infer');
@@ -636,7 +725,7 @@ const WEATHER_ROWS = (await readFile(WEATHER_CSV, 'utf8')).trimEnd().split('\n')
 
 t.test('every inline shell script parses (sh -n)', async (t) => {
   const scripts: [string, string][] = [
-    ...jobSpecs.map(
+    ...[...jobSpecs, ['PostgreSQL Job', postgresJobSpec] as [string, Obj]].map(
       ([what, spec]) =>
         [what, strings(containers(at(spec, 'template.spec'))[0]?.command)[2] ?? ''] as [string, string],
     ),
@@ -670,6 +759,31 @@ t.test('the Kubernetes job script names the shard’s output from its index', as
     `batch-infer run --shard 2/4 --output ${join(dir, 'output', 'batch-infer-run-x', 'part-00002-of-00004.csv')} --input`,
   );
   t.ok((await stat(join(dir, 'output', 'batch-infer-run-x'))).isDirectory(), 'the run folder is created');
+});
+
+t.test('the PostgreSQL Job script names the shard’s side files from its index', async (t) => {
+  const dir = await tempDir(t);
+  const [container] = containers(at(postgresJobSpec, 'template.spec'));
+  const script = (strings(container?.command)[2] ?? '')
+    .replaceAll('/data/output', join(dir, 'output'))
+    .replace('exec batch-infer', 'exec echo batch-infer');
+  const { stdout } = await exec('sh', ['-c', script, 'batch-infer', ...strings(container?.args)], {
+    env: {
+      ...process.env,
+      ...envOf(container ?? {}),
+      JOB_COMPLETION_INDEX: '2',
+      JOB_NAME: 'batch-infer-score-postgres-x',
+    },
+  });
+  const part = join(dir, 'output', 'batch-infer-score-postgres-x', 'part-00002-of-00004');
+  t.match(
+    stdout,
+    `batch-infer run --rejects ${part}.rejects.csv --summary ${part}.summary.json --metrics-file ${part}.metrics.prom --input postgres://`,
+  );
+  t.ok(
+    (await stat(join(dir, 'output', 'batch-infer-score-postgres-x'))).isDirectory(),
+    'the run folder is created',
+  );
 });
 
 t.test('the SageMaker entrypoint names each instance’s part from resourceconfig.json', async (t) => {
