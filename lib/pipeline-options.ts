@@ -580,10 +580,13 @@ export function normalizePipelineOptions(options: PipelineOptions): ResolvedPipe
   const intoTable = typeof target === 'string' && locationKind(target) === 'postgres';
   if (shard !== undefined && !intoTable && (typeof target !== 'string' || target === '-'))
     invalid('output', 'a directory for the shard parts', target);
+  const part = shard === undefined ? '' : partName(shard, outputFormat === 'parquet' ? '.parquet' : '.csv');
   const output =
     shard === undefined || intoTable
       ? target
-      : join(target as string, partName(shard, outputFormat === 'parquet' ? '.parquet' : '.csv'));
+      : locationKind(target as string) === 's3'
+        ? `${(target as string).replace(/\/+$/, '')}/${part}`
+        : join(target as string, part);
   const sideFile = (name: string, value: unknown, suffix: string): string | undefined =>
     besideOption(name, value, output, suffix, outputTable);
   const model = stringOption('model', options.model, 'weather');

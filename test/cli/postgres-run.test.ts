@@ -155,6 +155,27 @@ t.test('PostgreSQL', { skip: SKIP_WITHOUT_POSTGRES }, async (t) => {
     t.match(misfit.stderr, /BI_ERR_TABLE_COLUMNS/);
   });
 
+  t.test('--rejects postgres://…#table: the rejected rows in a table, committed with the output', async (t) => {
+    const run = await cli([
+      'run',
+      '-i',
+      url,
+      '--query',
+      'SELECT * FROM weather WHERE id <= 10 ORDER BY id',
+      '-o',
+      url,
+      '--output-table',
+      'ten',
+      '--rejects',
+      `${url}#ten_rejects`,
+    ]);
+    t.equal(run.code, 0, run.code === 0 ? 'exit 0' : run.stderr);
+    t.same(await pg.sql('SELECT id, precipitation, line, error FROM ten_rejects'), [
+      [7, null, '7', 'column "precipitation": empty value'],
+    ]);
+    t.same(await pg.sql('SELECT count(*)::int FROM ten'), [[9]]);
+  });
+
   t.test('--shard i/N --shard-by: three shards append into one table, every row once', async (t) => {
     for (let i = 0; i < 3; i++) {
       const run = await cli([
