@@ -99,9 +99,13 @@ t.test('PostgreSQL', { skip: SKIP_WITHOUT_POSTGRES }, async (t) => {
            probability_snow, probability_sun FROM scored ORDER BY id`,
       )
     ).map((r) => [...r.slice(0, 3), ...r.slice(3).map((p) => Math.fround(Number(p)))]);
-    const expected = (parse(await readFile(join(dir, 'scored.csv'), 'utf8'), { from_line: 2 }) as string[][]).map(
-      (r) => [r[0], r[1], r[7], ...r.slice(8).map((p) => Math.fround(Number(p)))],
-    );
+    const scoredCsv: string[][] = parse(await readFile(join(dir, 'scored.csv'), 'utf8'), { from_line: 2 });
+    const expected = scoredCsv.map((r) => [
+      r[0],
+      r[1],
+      r[7],
+      ...r.slice(8).map((p) => Math.fround(Number(p))),
+    ]);
     t.equal(table.length, 2920);
     const differing = table.filter((row, i) => JSON.stringify(row) !== JSON.stringify(expected[i]));
     t.same(differing.slice(0, 3), [], 'values equal to the CSV run (probabilities as float4)');
@@ -155,26 +159,29 @@ t.test('PostgreSQL', { skip: SKIP_WITHOUT_POSTGRES }, async (t) => {
     t.match(misfit.stderr, /BI_ERR_TABLE_COLUMNS/);
   });
 
-  t.test('--rejects postgres://…#table: the rejected rows in a table, committed with the output', async (t) => {
-    const run = await cli([
-      'run',
-      '-i',
-      url,
-      '--query',
-      'SELECT * FROM weather WHERE id <= 10 ORDER BY id',
-      '-o',
-      url,
-      '--output-table',
-      'ten',
-      '--rejects',
-      `${url}#ten_rejects`,
-    ]);
-    t.equal(run.code, 0, run.code === 0 ? 'exit 0' : run.stderr);
-    t.same(await pg.sql('SELECT id, precipitation, line, error FROM ten_rejects'), [
-      [7, null, '7', 'column "precipitation": empty value'],
-    ]);
-    t.same(await pg.sql('SELECT count(*)::int FROM ten'), [[9]]);
-  });
+  t.test(
+    '--rejects postgres://…#table: the rejected rows in a table, committed with the output',
+    async (t) => {
+      const run = await cli([
+        'run',
+        '-i',
+        url,
+        '--query',
+        'SELECT * FROM weather WHERE id <= 10 ORDER BY id',
+        '-o',
+        url,
+        '--output-table',
+        'ten',
+        '--rejects',
+        `${url}#ten_rejects`,
+      ]);
+      t.equal(run.code, 0, run.code === 0 ? 'exit 0' : run.stderr);
+      t.same(await pg.sql('SELECT id, precipitation, line, error FROM ten_rejects'), [
+        [7, null, '7', 'column "precipitation": empty value'],
+      ]);
+      t.same(await pg.sql('SELECT count(*)::int FROM ten'), [[9]]);
+    },
+  );
 
   t.test('--shard i/N --shard-by: three shards append into one table, every row once', async (t) => {
     for (let i = 0; i < 3; i++) {
