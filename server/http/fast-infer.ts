@@ -66,12 +66,31 @@ export function fastInferHandler(
   const cors = options.corsOrigins.length > 0;
   const timeoutMs = options.requestTimeoutMs;
   const redact = pathRedactor(options.models);
-  const labels = new WeakMap<ServedModel, { model_name: string; model_version: string }>();
-  const labelsOf = (model: ServedModel) => {
-    let l = labels.get(model);
+  /** Per model version: its metric labels and its row counter. */
+  const perModel = new WeakMap<
+    ServedModel,
+    { labels: { model_name: string; model_version: string }; rows: (rows: number) => void }
+  >();
+  const modelOf = (model: ServedModel) => {
+    let m = perModel.get(model);
+    if (m === undefined) {
+      const version = String(model.version);
+      m = {
+        labels: { model_name: model.name, model_version: version },
+        rows: metrics.rowsCounter(model.name, version),
+      };
+      perModel.set(model, m);
+    }
+    return m;
+  };
+  /** The duration histogram's labels, one object per route and status. */
+  const durationLabels = new Map<string, Record<string, string>>();
+  const durationLabelsOf = (route: string, status: number) => {
+    const key = `${route} ${status}`;
+    let l = durationLabels.get(key);
     if (l === undefined) {
-      l = { model_name: model.name, model_version: String(model.version) };
-      labels.set(model, l);
+      l = { http_request_method: 'POST', http_route: route, http_response_status_code: String(status) };
+      durationLabels.set(key, l);
     }
     return l;
   };
@@ -129,7 +148,7 @@ export function fastInferHandler(
       metrics.activeRequests.dec();
       if (status !== undefined)
         metrics.requestDuration.observe(
-          { http_request_method: 'POST', http_route: route, http_response_status_code: String(status) },
+          durationLabelsOf(route, status),
           (performance.now() - started) / 1000,
         );
     };
@@ -178,17 +197,17 @@ export function fastInferHandler(
       app(req, res);
       return;
     }
-    const modelLabels = labelsOf(model);
+    const served = modelOf(model);
     let outputs;
     try {
       outputs = await model.engine.infer(request.inputs, request.outputNames, { deadline });
     } catch (err) {
       if (isBatchInferError(err, ErrorCodes.INFERENCE))
-        metrics.predictionErrors.inc({ ...modelLabels, reason: 'inference' });
+        metrics.predictionErrors.inc({ ...served.labels, reason: 'inference' });
       fail(err);
       return;
     }
-    metrics.predictions.inc(modelLabels, request.inputs[0]?.shape[0] ?? 0);
+    served.rows(request.inputs[0]?.shape[0] ?? 0);
     if (settled()) return;
     const response = inferResponse(model, request, outputs);
     const headers: Record<string, string | number> =

@@ -59,12 +59,13 @@ interface ModelMetrics {
 
 function modelMetrics(metrics: ServerMetrics, name: string, version: string): ModelMetrics {
   const model = { model_name: name };
+  const inflight = metrics.inflightOf(name);
   const errors = {
     overloaded: { model_name: name, model_version: version, reason: 'overloaded' },
     timeout: { model_name: name, model_version: version, reason: 'timeout' },
   };
   return {
-    inflight: (delta) => metrics.inflight.inc(model, delta),
+    inflight: (delta) => (inflight.n += delta),
     queueSeconds: (seconds) => metrics.queueDuration.observe(model, seconds),
     runSeconds: (seconds) => metrics.inferenceDuration.observe(model, seconds),
     batchRows: (rows) => metrics.batchSize.observe(model, rows),
@@ -79,6 +80,11 @@ export class PoolEngine implements InferenceEngine {
   readonly #stats: ModelStatistics;
   readonly #labels: { model_name: string; model_version: string };
   readonly #batchable: boolean;
+  /**
+   * When no input has a variable dim past the batch, every request the routes let through has the contract's
+   * dims, so all share one batch key: no key to compute per request.
+   */
+  readonly #oneKey: boolean;
   readonly #batcher: DynamicBatcher<Request>;
   #running = 0;
   #timer: NodeJS.Timeout | undefined;
@@ -92,6 +98,7 @@ export class PoolEngine implements InferenceEngine {
     this.#metrics = modelMetrics(options.metrics, this.#labels.model_name, this.#labels.model_version);
     this.#stats = options.metrics.statistics.of(options.contract.name, options.version);
     this.#batchable = isBatchable(options.contract);
+    this.#oneKey = options.contract.inputs.every((t) => t.shape.slice(1).every((d) => d >= 0));
     this.#batcher = new DynamicBatcher({
       maxBatchSize: this.#batchable ? options.maxBatchSize : 0,
       maxQueueDelayMs: options.maxQueueDelayMs,
@@ -121,7 +128,7 @@ export class PoolEngine implements InferenceEngine {
       this.#expire();
       try {
         this.#batcher.push({
-          key: this.#batchable ? batchKey(inputs) : '',
+          key: this.#batchable && !this.#oneKey ? batchKey(inputs) : '',
           rows: rowsOf(inputs),
           queuedAt: performance.now(),
           deadline: options.deadline,
