@@ -75,7 +75,9 @@ class BatchInferPodOperator(KubernetesPodOperator):
 
 @task
 def plan_shards(run_id: str | None = None) -> list[list[str]]:
-    """One argument list per shard. Output names derive from the shard, so a retry overwrites its own files."""
+    """One argument list per shard. --output is the run's folder: with --shard the CLI writes
+    part-0000<i>-of-0000<N>.csv (and its .rejects.csv, .summary.json, .metrics.prom) in it, named after the shard,
+    so a retry overwrites its own files."""
     run_dir = f"{OUTPUT_ROOT}/{re.sub(r'[^A-Za-z0-9_.-]', '_', run_id or 'manual')}"
     return [
         [
@@ -85,7 +87,7 @@ def plan_shards(run_id: str | None = None) -> list[list[str]]:
             "--shard",
             f"{i}/{SHARDS}",
             "--output",
-            f"{run_dir}/part-{i:05d}-of-{SHARDS:05d}.csv",
+            run_dir,
             "--url",
             SERVER_URL,
             "--model",

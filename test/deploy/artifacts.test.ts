@@ -128,6 +128,19 @@ const vertex = {
 const dag = await text('airflow/batch_infer_dag.py');
 const postgresDag = await text('airflow/score_postgres_table.py');
 const xcomWrapper = await text('airflow/xcom_wrapper.sh');
+/** batch_infer_dag.py loaded with stand-ins for Airflow (test/deploy/load_dag.py): what plan_shards returns. */
+const loadedDag = JSON.parse(
+  (
+    await exec('python3', [
+      '-B',
+      join(PACKAGE_ROOT, 'test', 'deploy', 'load_dag.py'),
+      join(DEPLOY, 'airflow', 'batch_infer_dag.py'),
+    ])
+  ).stdout,
+) as { calls: { expand: Obj | null }[]; constants: Obj };
+const dagShardArgs = arr(obj(loadedDag.calls[0]?.expand ?? null, 'expand').arguments, 'arguments').map(
+  strings,
+);
 
 // ---------------------------------------------------------------------------------------------------------------
 // Kubernetes schema validation
@@ -519,6 +532,33 @@ t.test('every container invocation uses only flags the CLI defines', async (t) =
   }
 });
 
+/** The --output values given beside --shard: in a plain argument list, or on one line of a shell script. */
+function outputsBesideShard(texts: string[], args: string[] | null): string[] {
+  const found: string[] = [];
+  if (args?.includes('--shard')) found.push(args[args.indexOf('--output') + 1] ?? '');
+  for (const line of texts.flatMap((text) => text.split('\n')))
+    if (/(?<![\w-])--shard\s/.test(line))
+      for (const m of line.matchAll(/(?<![\w-])--output\s+("[^"]*"|'[^']*'|[^\s;&|]+)/g))
+        found.push((m[1] ?? '').replace(/^["']|["']$/g, ''));
+  return found;
+}
+
+t.test('with --shard, every --output is a directory, not a file: the CLI names the part in it', async (t) => {
+  const sharded = [
+    ...invocations.map((inv) => [inv.where, outputsBesideShard(inv.texts, inv.args)] as const),
+    ...dagShardArgs.map(
+      (args, i) => [`airflow/batch_infer_dag.py task ${i}`, outputsBesideShard([], args)] as const,
+    ),
+  ].filter(([, outputs]) => outputs.length > 0);
+  // The Indexed Job, the CronJob, the Vertex CustomJob and the Airflow DAG's tasks at least.
+  t.ok(sharded.length >= 3 + dagShardArgs.length, `${sharded.length} invocations with --shard`);
+  for (const [where, outputs] of sharded)
+    for (const output of outputs) {
+      t.notMatch(output, /\.(csv|jsonl?|parquet)$/, `${where}: --output ${output} is not a file`);
+      t.notMatch(output, /part-/, `${where}: --output ${output} leaves the part's name to the CLI`);
+    }
+});
+
 t.test('every BATCH_INFER_* variable in deploy/ is one the CLI reads', async (t) => {
   const names = new Set(
     [runCommand, serveCommand].flatMap((c) =>
@@ -686,15 +726,18 @@ t.test('SageMaker: Processing, model, Batch Transform and endpoint fit together'
 t.test('Vertex AI: CustomJob shard naming, serving routes, batch prediction model', async (t) => {
   const args = strings(vertexContainer.args);
   t.equal(args[0], 'run');
-  const shard = /^(\d+)\/(\d+)$/.exec(args[args.indexOf('--shard') + 1] ?? '');
-  const part = /part-(\d{5})-of-(\d{5})\.csv$/.exec(args[args.indexOf('--output') + 1] ?? '');
-  t.ok(shard && part, '--shard i/N and --output …/part-i-of-N.csv');
-  t.same(
-    [Number(part?.[1]), Number(part?.[2])],
-    [Number(shard?.[1]), Number(shard?.[2])],
-    'the part names the shard',
+  t.match(args[args.indexOf('--shard') + 1], /^\d+\/\d+$/, '--shard i/N');
+  const output = args[args.indexOf('--output') + 1] ?? '';
+  t.notMatch(output, /part-|\.csv$/, '--output is the folder: the CLI names the part in it after the shard');
+  t.ok(output.startsWith('/gcs/'), 'Cloud Storage through the /gcs FUSE mount');
+  t.ok(
+    strings(vertexContainer.command)[2]?.includes(`mkdir -p ${output} `),
+    'the command creates the output folder',
   );
-  t.ok(args[args.indexOf('--output') + 1]?.startsWith('/gcs/'), 'Cloud Storage through the /gcs FUSE mount');
+  // README.md's loop makes job i from this file by rewriting the shard alone.
+  const loop = /sed -e "s#- 0\/4#- \$i\/4#" custom-job\.yaml/;
+  t.match(await text('vertex/README.md'), loop, 'the README rewrites the shard only');
+  t.equal((await text('vertex/custom-job.yaml')).split('- 0/4').length, 2, 'the shard appears once');
   t.same(vertexServing.ports, [{ containerPort: 8080 }]);
   t.match(s(vertexServing.healthRoute), /^\//);
   t.match(s(vertexServing.predictRoute), /^\//);
@@ -740,26 +783,74 @@ t.test('every inline shell script parses (sh -n)', async (t) => {
   }
 });
 
-t.test('the Kubernetes job script names the shard’s output from its index', async (t) => {
-  const dir = await tempDir(t);
-  const [container] = containers(at(job, 'spec.template.spec'));
-  const script = (strings(container?.command)[2] ?? '')
-    .replaceAll('/data/output', join(dir, 'output'))
-    .replace('exec batch-infer', 'exec echo batch-infer');
-  const { stdout } = await exec('sh', ['-c', script, 'batch-infer', ...strings(container?.args)], {
-    env: {
-      ...process.env,
-      JOB_COMPLETION_INDEX: '2',
-      JOB_COMPLETION_COUNT: '4',
-      JOB_NAME: 'batch-infer-run-x',
-    },
-  });
-  t.match(
-    stdout,
-    `batch-infer run --shard 2/4 --output ${join(dir, 'output', 'batch-infer-run-x', 'part-00002-of-00004.csv')} --input`,
-  );
-  t.ok((await stat(join(dir, 'output', 'batch-infer-run-x'))).isDirectory(), 'the run folder is created');
+t.test('the Kubernetes job scripts pass the run’s folder as --output, with the shard', async (t) => {
+  for (const [what, spec] of jobSpecs) {
+    const dir = await tempDir(t);
+    const [container] = containers(at(spec, 'template.spec'));
+    const script = (strings(container?.command)[2] ?? '')
+      .replaceAll('/data/output', join(dir, 'output'))
+      .replace('exec batch-infer', 'exec echo batch-infer');
+    const { stdout } = await exec('sh', ['-c', script, 'batch-infer', ...strings(container?.args)], {
+      env: {
+        ...process.env,
+        JOB_COMPLETION_INDEX: '2',
+        JOB_COMPLETION_COUNT: '4',
+        JOB_NAME: 'batch-infer-run-x',
+      },
+    });
+    t.match(
+      stdout,
+      `batch-infer run --shard 2/4 --output ${join(dir, 'output', 'batch-infer-run-x')} --input`,
+      `${what}: --output is the run's folder, not a file in it`,
+    );
+    t.ok(
+      (await stat(join(dir, 'output', 'batch-infer-run-x'))).isDirectory(),
+      `${what}: the run folder is created`,
+    );
+  }
 });
+
+t.test(
+  'the Kubernetes job scripts, run with the CLI: each shard’s part lands in the run’s folder',
+  async (t) => {
+    const bin = await shim(t);
+    for (const [what, spec] of jobSpecs) {
+      const dir = await tempDir(t);
+      await mkdir(join(dir, 'input'));
+      await writeFile(join(dir, 'input', 'weather.csv'), await readFile(WEATHER_CSV));
+      const [container] = containers(at(spec, 'template.spec'));
+      const script = (strings(container?.command)[2] ?? '').replaceAll('/data/output', join(dir, 'output'));
+      // In process: no server here. The input glob moved under the temporary folder.
+      const args = strings(container?.args).map((a) => a.replace('/data/input', join(dir, 'input')));
+      args.splice(args.indexOf('--url'), 2);
+      const count = Number(spec.completions);
+      const run = join(dir, 'output', 'batch-infer-run-x');
+      let rows = 0;
+      for (let i = 0; i < count; i++) {
+        await exec(
+          'sh',
+          ['-c', script, 'batch-infer', ...args],
+          withPath(bin, {
+            ...envOf(container ?? {}),
+            JOB_COMPLETION_INDEX: String(i),
+            JOB_NAME: 'batch-infer-run-x',
+          }),
+        );
+        const part = join(run, `part-${String(i).padStart(5, '0')}-of-${String(count).padStart(5, '0')}`);
+        t.ok((await stat(`${part}.csv`)).isFile(), `${what}: ${relative(dir, part)}.csv is a file`);
+        for (const side of ['.rejects.csv', '.summary.json'])
+          t.ok((await stat(`${part}${side}`)).isFile(), `${what}: ${side} beside it`);
+        rows += (await lines(`${part}.csv`)) - 1;
+      }
+      t.equal(rows, WEATHER_ROWS, `${what}: the ${count} parts hold every row once`);
+      t.same(
+        (await readdir(run)).filter((f) => f.endsWith('.csv') && !f.endsWith('.rejects.csv')).length,
+        count,
+        `${what}: one part per shard, all in the run's folder`,
+      );
+    }
+  },
+);
 
 t.test('the PostgreSQL Job script names the shard’s side files from its index', async (t) => {
   const dir = await tempDir(t);
@@ -843,6 +934,50 @@ t.test('the Airflow wrapper writes the XCom paths, then runs the CLI', async (t)
   );
   await t.rejects(failing, { code: EXIT_USAGE }, 'the CLI’s exit code reaches the pod (exec)');
 });
+
+t.test(
+  'the Airflow DAG’s shards, through the wrapper and the CLI: XCom paths are the parts written',
+  async (t) => {
+    const shards = Number(loadedDag.constants.SHARDS);
+    t.equal(dagShardArgs.length, shards, 'one argument list per shard');
+    const dir = await tempDir(t);
+    const bin = await shim(t);
+    const xcom = join(dir, 'airflow', 'xcom', 'return.json');
+    const outputRoot = s(loadedDag.constants.OUTPUT_ROOT);
+    let rows = 0;
+    for (const [i, planned] of dagShardArgs.entries()) {
+      t.equal(planned[planned.indexOf('--shard') + 1], `${i}/${shards}`, `task ${i} is shard ${i}/${shards}`);
+      t.equal(
+        planned[planned.indexOf('--output') + 1],
+        `${outputRoot}/manual`,
+        `task ${i}: --output is the run's folder`,
+      );
+      // In process (no server here), the input and output moved under the temporary folder.
+      const args = planned
+        .map((a) =>
+          a === loadedDag.constants.INPUT ? WEATHER_CSV : a.replace(outputRoot, join(dir, 'output')),
+        )
+        .filter((_, j, all) => all[j] !== '--url' && all[j - 1] !== '--url');
+      await exec('sh', ['-c', xcomWrapper, 'batch-infer', ...args], withPath(bin, { XCOM_FILE: xcom }));
+      const part = join(
+        dir,
+        'output',
+        'manual',
+        `part-${String(i).padStart(5, '0')}-of-${String(shards).padStart(5, '0')}`,
+      );
+      const paths = JSON.parse(await readFile(xcom, 'utf8')) as Record<string, string>;
+      t.same(
+        paths,
+        { output: `${part}.csv`, rejects: `${part}.rejects.csv`, summary: `${part}.summary.json` },
+        `task ${i}: the XCom names the part the CLI writes`,
+      );
+      for (const path of Object.values(paths))
+        t.ok((await stat(path)).isFile(), `${relative(dir, path)} is a file`);
+      rows += (await lines(paths.output ?? '')) - 1;
+    }
+    t.equal(rows, WEATHER_ROWS, 'the parts hold every row once');
+  },
+);
 
 t.test('the Kubeflow component runs as KFP would run it, in process and against a server', async (t) => {
   const bin = await shim(t);
