@@ -11,6 +11,8 @@ export default tseslint.config(
       'node_modules/**',
       'batch-infer-demo/**',
       'docs/api/**',
+      // The tap plugin is CommonJS for tap's own build, outside the TypeScript project.
+      'test/support/tap-tsx/**',
       'tmp/**',
     ],
   },
