@@ -80,6 +80,8 @@ export class PoolEngine implements InferenceEngine {
   readonly #stats: ModelStatistics;
   readonly #labels: { model_name: string; model_version: string };
   readonly #batchable: boolean;
+  /** Requests are merged into batches: the model batches and `maxBatchSize` is not 0. */
+  readonly #batches: boolean;
   /**
    * When no input has a variable dim past the batch, every request the routes let through has the contract's
    * dims, so all share one batch key: no key to compute per request.
@@ -98,6 +100,7 @@ export class PoolEngine implements InferenceEngine {
     this.#metrics = modelMetrics(options.metrics, this.#labels.model_name, this.#labels.model_version);
     this.#stats = options.metrics.statistics.of(options.contract.name, options.version);
     this.#batchable = isBatchable(options.contract);
+    this.#batches = this.#batchable && options.maxBatchSize > 0;
     this.#oneKey = options.contract.inputs.every((t) => t.shape.slice(1).every((d) => d >= 0));
     this.#batcher = new DynamicBatcher({
       maxBatchSize: this.#batchable ? options.maxBatchSize : 0,
@@ -171,11 +174,21 @@ export class PoolEngine implements InferenceEngine {
     }
   }
 
+  /**
+   * Runs in flight at most: one per worker; on the server's thread (worker-pool.ts `inThread`), one batch at a
+   * time, so that the requests read while it waits for the event loop's check phase join the next one — or,
+   * without batching, no limit, so that every request read in one turn of the event loop runs in that turn.
+   */
+  #concurrency(): number {
+    if (!this.#pool.inThread(this.#key)) return this.#pool.size;
+    return this.#batches ? 1 : Number.POSITIVE_INFINITY;
+  }
+
   /** Starts every batch that is due while a worker is free, or sets a timer for the next one. */
   #schedule(): void {
     clearTimeout(this.#timer);
     this.#timer = undefined;
-    while (this.#running < this.#pool.concurrency(this.#key)) {
+    while (this.#running < this.#concurrency()) {
       this.#expire();
       // Closing, or nothing of this model in flight: nothing to wait for.
       const due =

@@ -125,9 +125,9 @@ export class WorkerPool {
       await this.#main.probe(key, model.onnx, model.probe, model.outputNames);
   }
 
-  /** Runs of `key` that may be in flight at once: one on the server's thread, else one per worker. */
-  concurrency(key: string): number {
-    return this.#main?.has(key) === true ? 1 : this.size;
+  /** True while `key`'s runs are made on the server's thread (main-thread.ts), not in the workers. */
+  inThread(key: string): boolean {
+    return this.#main?.has(key) === true;
   }
 
   /** Releases a model's sessions. Its runs must be finished: the engine drains before it unloads. */
