@@ -24,3 +24,15 @@ export async function tempDir(t: Test): Promise<string> {
   t.teardown(() => rm(dir, { recursive: true, force: true }));
   return dir;
 }
+
+/** The error a promise rejects with; a promise that resolves fails the test's expectation. */
+export async function failure(
+  promise: Promise<unknown>,
+): Promise<{ code?: string; name: string; message: string }> {
+  try {
+    await promise;
+  } catch (err) {
+    return err as { code?: string; name: string; message: string };
+  }
+  throw new Error('expected a failure');
+}

@@ -8,7 +8,7 @@ import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { tempDir, WEATHER_CSV } from '../helpers.js';
-import { runCli, spawnCli } from './spawn-cli.js';
+import { killWhileWriting, runCli } from './spawn-cli.js';
 
 async function query(sql: string): Promise<unknown[][]> {
   const db = await DuckDBInstance.create(':memory:');
@@ -164,23 +164,14 @@ t.test('a killed run leaves no Parquet file behind under the output name', async
   await query(
     `COPY (SELECT w.* FROM read_csv(${sqlPath(WEATHER_CSV)}) w, range(40)) TO ${sqlPath(join(dir, 'big.parquet'))} (ROW_GROUP_SIZE 5000)`,
   );
-  const child = spawnCli(
-    ['run', '-i', join(dir, 'big.parquet'), '-o', join(dir, 'out.parquet'), '--progress-interval', '50ms'],
-    { env: { ...process.env, NODE_OPTIONS: '' } },
-  );
-  let stderr = '';
-  await new Promise<void>((resolve) => {
-    child.stderr?.on('data', (d: Buffer) => {
-      stderr += d.toString();
-      // The first progress line with scored rows: the output is being written.
-      if (/"scored":[1-9]/.test(stderr) && child.exitCode === null) {
-        child.kill('SIGKILL');
-        resolve();
-      }
-    });
-    child.on('close', () => resolve());
-  });
-  await new Promise((resolve) => child.once('close', resolve).once('exit', resolve));
+  const stderr = await killWhileWriting([
+    'run',
+    '-i',
+    join(dir, 'big.parquet'),
+    '-o',
+    join(dir, 'out.parquet'),
+  ]);
+  t.match(stderr, /"scored":[1-9]/, 'killed while writing');
   const files = await readdir(dir);
   t.notOk(files.includes('out.parquet'), `no out.parquet (files: ${files.join(', ')})`);
 });

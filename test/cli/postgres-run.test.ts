@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { startPostgres, SKIP_WITHOUT_POSTGRES, type TestPostgres } from '../support/postgres.js';
 import { tempDir, WEATHER_CSV } from '../helpers.js';
-import { runCli, spawnCli } from './spawn-cli.js';
+import { killWhileWriting, runCli } from './spawn-cli.js';
 
 const COLUMNS = 'location, date, precipitation, temp_max, temp_min, wind, weather';
 
@@ -211,34 +211,10 @@ t.test('PostgreSQL', { skip: SKIP_WITHOUT_POSTGRES }, async (t) => {
 
   t.test('a killed run leaves the output table as it was', async (t) => {
     await pg.sql(`CREATE TABLE big AS SELECT w.* FROM weather w, generate_series(1, 60)`);
-    const child = spawnCli(
-      [
-        'run',
-        '-i',
-        url,
-        '--input-table',
-        'big',
-        '-o',
-        url,
-        '--output-table',
-        'killed',
-        '--progress-interval',
-        '50ms',
-      ],
-      { cwd: dir, env: { ...process.env, NODE_OPTIONS: '' } },
+    const stderr = await killWhileWriting(
+      ['run', '-i', url, '--input-table', 'big', '-o', url, '--output-table', 'killed'],
+      { cwd: dir },
     );
-    let stderr = '';
-    await new Promise<void>((resolve) => {
-      child.stderr?.on('data', (d: Buffer) => {
-        stderr += d.toString();
-        if (/"scored":[1-9]/.test(stderr) && child.exitCode === null) {
-          child.kill('SIGKILL');
-          resolve();
-        }
-      });
-      child.on('close', () => resolve());
-    });
-    await new Promise((resolve) => child.once('exit', resolve));
     t.match(stderr, /"scored":[1-9]/, 'killed while writing');
     t.same(await pg.sql(`SELECT to_regclass('killed') IS NULL`), [[true]], 'no table');
   });

@@ -78,3 +78,21 @@ export async function serveCli(t: Test, args: string[] = []): Promise<ServingCli
   }
   return { child, url, exited, stderr: () => stderr };
 }
+
+/**
+ * Runs the CLI with a progress line every 50 ms and kills it with SIGKILL as soon as one says rows were scored
+ * (the output is being written); resolves with its stderr once it is gone. A run that ends first is not killed.
+ */
+export async function killWhileWriting(args: string[], options: { cwd?: string } = {}): Promise<string> {
+  const child = spawnCli([...args, '--progress-interval', '50ms'], {
+    cwd: options.cwd ?? PACKAGE_ROOT,
+    env: { ...process.env, NODE_OPTIONS: '' },
+  });
+  let stderr = '';
+  child.stderr?.on('data', (d: Buffer) => {
+    stderr += d.toString();
+    if (/"scored":[1-9]/.test(stderr) && child.exitCode === null) child.kill('SIGKILL');
+  });
+  await new Promise((resolve) => child.once('exit', resolve));
+  return stderr;
+}

@@ -9,7 +9,7 @@ import { promisify } from 'node:util';
 import { gzipSync } from 'node:zlib';
 import { Agent, getGlobalDispatcher, setGlobalDispatcher } from 'undici';
 import { openHttpBytes, redactUrl } from '../../lib/io/http-bytes.js';
-import { tempDir } from '../helpers.js';
+import { failure, tempDir } from '../helpers.js';
 
 // https:// inputs against a real node:http server on 127.0.0.1:0 (and node:https with a certificate made by
 // openssl): streaming without holding the body, ranges for Parquet, error statuses, gzip, redirects.
@@ -86,15 +86,6 @@ async function text(stream: NodeJS.ReadableStream): Promise<string> {
   const chunks: Buffer[] = [];
   for await (const chunk of stream) chunks.push(chunk as Buffer);
   return Buffer.concat(chunks).toString();
-}
-
-async function failure(promise: Promise<unknown>): Promise<{ code?: string; name: string; message: string }> {
-  try {
-    await promise;
-  } catch (err) {
-    return err as { code?: string; name: string; message: string };
-  }
-  throw new Error('expected a failure');
 }
 
 t.test('bytes() streams: the first chunk arrives while the server is still sending', async (t) => {

@@ -27,7 +27,7 @@ import { createS3Client, parseS3Url } from '../../lib/io/s3-client.js';
 import { PART_SIZE, s3Sink, uploadFileToS3 } from '../../lib/io/s3-sink.js';
 import { PACKAGE_ROOT } from '../../lib/package-root.js';
 import { SKIP_WITHOUT_S3, startS3, type TestS3 } from '../support/s3-server.js';
-import { tempDir } from '../helpers.js';
+import { failure, tempDir } from '../helpers.js';
 
 const BUCKET = 'batch-infer-test';
 
@@ -48,15 +48,6 @@ function sha256(chunks: Iterable<Buffer>): string {
   const hash = createHash('sha256');
   for (const chunk of chunks) hash.update(chunk);
   return hash.digest('hex');
-}
-
-async function failure(promise: Promise<unknown>): Promise<{ code?: string; name: string; message: string }> {
-  try {
-    await promise;
-  } catch (err) {
-    return err as { code?: string; name: string; message: string };
-  }
-  throw new Error('expected a failure');
 }
 
 async function drain(stream: Readable): Promise<Buffer> {
