@@ -38,7 +38,7 @@ import {
   totalBytes,
   type InputOptions,
 } from './io/sources.js';
-import { isRecordSource, type RecordSink } from './io/table.js';
+import { isRecordSource, type RecordSink, type RecordSource } from './io/table.js';
 import {
   normalizePipelineOptions,
   type PipelineOptions,
@@ -214,6 +214,25 @@ async function shardInputs(
     records = Math.max(0, counted - 1);
   }
   return { inputs, rows: shardRange(records, shard) };
+}
+
+/**
+ * The rows the run will read, when every source knows its count before reading (a Parquet file's footer): what
+ * progress measures the ETA against when there are no text files' bytes to count.
+ */
+async function rowsOf(
+  sources: readonly RecordSource[],
+  range: { start: number; end: number } | undefined,
+): Promise<number | undefined> {
+  if (range !== undefined) return range.end - range.start;
+  if (sources.length === 0) return undefined;
+  let total = 0;
+  for (const source of sources) {
+    const rows = (await source.size()).rows;
+    if (rows === undefined) return undefined;
+    total += rows;
+  }
+  return total;
 }
 
 /** Calls `onProgress` every `interval` ms until stopped; a throwing callback aborts the run with its error. */
@@ -442,6 +461,7 @@ async function scoreRun(
       await mkdir(dirname(target), { recursive: true });
   }
   const bytesTotal = inputs.length > 0 && textFiles ? await totalBytes(inputs) : undefined;
+  const rowsTotal = bytesTotal === undefined ? await rowsOf(sources, rowRange) : undefined;
   const model = await resolveModel(o, {
     onAttempt: stats.onAttempt,
     onRetry: (event) => {
@@ -533,7 +553,12 @@ async function scoreRun(
     o,
     (done) =>
       progressOf(
-        { ...counts(), bytesRead: bytesTotal === undefined ? undefined : bytesRead, bytesTotal },
+        {
+          ...counts(),
+          bytesRead: bytesTotal === undefined ? undefined : bytesRead,
+          bytesTotal,
+          rowsTotal,
+        },
         performance.now() - started,
         done,
       ),

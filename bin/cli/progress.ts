@@ -20,6 +20,8 @@ export function formatProgress(p: Progress): string {
   const parts = [`${n(p.rows.scored)} scored`, `${n(p.rows.rejected)} rejected`, `${n(p.rows_per_s)} rows/s`];
   if (p.bytes_read !== undefined && p.bytes_total !== undefined && p.bytes_total > 0)
     parts.push(`${Math.min(100, Math.floor((100 * p.bytes_read) / p.bytes_total))} % read`);
+  else if (p.rows_total !== undefined && p.rows_total > 0)
+    parts.push(`${Math.min(100, Math.floor((100 * p.rows.read) / p.rows_total))} % read`);
   parts.push(
     p.done
       ? `done in ${formatDuration(p.elapsed_ms)}`
