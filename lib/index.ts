@@ -32,11 +32,11 @@ export {
   type SourceSize,
   type TextRecord,
 } from './io/table.js';
-export { parquetSource, type ByteRangeReader } from './io/parquet-source.js';
-export { parquetSink, type ParquetSinkOptions } from './io/parquet-sink.js';
+export { parquetSource, type ByteRangeReader, type ParquetSourceOptions } from './io/parquet-source.js';
+export { parquetSink, type ParquetCompression, type ParquetSinkOptions } from './io/parquet-sink.js';
 export { postgresSource, type PostgresSourceOptions } from './io/postgres-source.js';
 export { postgresSink, type PostgresSinkOptions, type IfExists } from './io/postgres-sink.js';
-export { redactUrl } from './io/locations.js';
+export { redactUrl, type DataFormat } from './io/locations.js';
 export {
   createHttpScorer,
   type HttpScorerOptions,
