@@ -36,7 +36,7 @@ export { parquetSource, type ByteRangeReader, type ParquetSourceOptions } from '
 export { parquetSink, type ParquetCompression, type ParquetSinkOptions } from './io/parquet-sink.js';
 export { postgresSource, type PostgresSourceOptions } from './io/postgres-source.js';
 export { postgresSink, type PostgresSinkOptions, type IfExists } from './io/postgres-sink.js';
-export { redactUrl, type DataFormat } from './io/locations.js';
+export { DATA_FORMATS, redactUrl, type DataFormat } from './io/locations.js';
 export {
   createHttpScorer,
   type HttpScorerOptions,
