@@ -10,8 +10,6 @@ const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5
 export interface ServerMetrics {
   registry: Registry;
   requestDuration: Histogram<'http_request_method' | 'http_route' | 'http_response_status_code'>;
-  /** HTTP requests being handled (OpenTelemetry's `http.server.active_requests`). */
-  activeRequests: Gauge;
   predictions: Counter<'model_name' | 'model_version'>;
   predictionErrors: Counter<'model_name' | 'model_version' | 'reason'>;
   inferenceDuration: Histogram<'model_name'>;
@@ -59,11 +57,6 @@ export function createServerMetrics(): ServerMetrics {
       help: 'Duration of HTTP requests handled by the model server.',
       labelNames: ['http_request_method', 'http_route', 'http_response_status_code'],
       buckets: [0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10],
-      registers: [registry],
-    }),
-    activeRequests: new Gauge({
-      name: 'http_server_active_requests',
-      help: 'HTTP requests being handled: headers received, answer not yet ready.',
       registers: [registry],
     }),
     predictions,

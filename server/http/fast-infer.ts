@@ -34,6 +34,7 @@ import { parseJson, readBody, setReadBody } from './body.js';
 import { errorAnswer } from './error-middleware.js';
 import { requestIdOf, timedOut, traceresponse, type Lifecycle } from './lifecycle.js';
 import { VERSION } from './model-path.js';
+import { activeRequests } from './metrics-middleware.js';
 import { pathRedactor } from './redact.js';
 
 type Handler = (req: IncomingMessage, res: ServerResponse) => void;
@@ -66,6 +67,7 @@ export function fastInferHandler(
   const cors = options.corsOrigins.length > 0;
   const timeoutMs = options.requestTimeoutMs;
   const redact = pathRedactor(options.models);
+  const active = activeRequests(metrics);
   /** Per model version: its metric labels and its row counter. */
   const perModel = new WeakMap<
     ServedModel,
@@ -132,7 +134,7 @@ export function fastInferHandler(
     const started = performance.now();
     const deadline = Date.now() + timeoutMs;
     lifecycle.enter();
-    metrics.activeRequests.inc();
+    active.inc();
     let answered = false;
     /** Answered already (at the request timeout, while the work went on). */
     const settled = (): boolean => answered;
@@ -145,7 +147,7 @@ export function fastInferHandler(
       answered = true;
       clearTimeout(timer);
       lifecycle.leave();
-      metrics.activeRequests.dec();
+      active.dec();
       if (status !== undefined)
         metrics.requestDuration.observe(
           durationLabelsOf(route, status),

@@ -6,12 +6,28 @@
  */
 import type { Context, Next } from 'koa';
 import { performance } from 'node:perf_hooks';
+import { Gauge } from 'prom-client';
 import type { ServerMetrics } from '../metrics.js';
 
 const isScrape = (ctx: Context) => ctx.method === 'GET' && ctx.path === '/metrics';
 
+/**
+ * `http_server_active_requests` of the server's registry, made on first use (by the HTTP server, not by
+ * createServerMetrics: a registry without HTTP has no such gauge).
+ */
+export function activeRequests(metrics: ServerMetrics): Gauge {
+  const name = 'http_server_active_requests';
+  const existing = metrics.registry.getSingleMetric(name);
+  if (existing !== undefined) return existing as Gauge;
+  return new Gauge({
+    name,
+    help: 'HTTP requests being handled: headers received, answer not yet ready.',
+    registers: [metrics.registry],
+  });
+}
+
 export function metricsMiddleware(metrics: ServerMetrics) {
-  const active = metrics.activeRequests;
+  const active = activeRequests(metrics);
   return async (ctx: Context, next: Next): Promise<void> => {
     if (isScrape(ctx)) {
       await next();
