@@ -103,8 +103,10 @@ function columnReader(node: SchemaTree): Decision {
       true,
     );
   }
-  if (logical?.type === 'DATE' || converted === 'DATE')
-    return make('string', (v) => (v === null || v === undefined ? null : dateText(Number(v))), true);
+  if (logical?.type === 'DATE' || converted === 'DATE') {
+    const text = memo((days: number) => dateText(days));
+    return make('string', (v) => (v === null || v === undefined ? null : text(Number(v))), true);
+  }
   const timestamp = timeOf(element, 'TIMESTAMP');
   if (timestamp !== undefined)
     return make(
@@ -137,10 +139,42 @@ function columnReader(node: SchemaTree): Decision {
       return make('string', scalar);
     case 'FIXED_LEN_BYTE_ARRAY':
       if (logical?.type === 'FLOAT16') return make('float32', scalar);
-      return make('string', bytesCell);
+      return make('string', memoBytesCell());
     default:
-      return make('string', bytesCell);
+      return make('string', memoBytesCell());
   }
+}
+
+/**
+ * Texts a memo holds at most before it starts afresh: a column of distinct values gains nothing from one, and
+ * what it holds (byte arrays are views of their page) stays small.
+ */
+const MEMO_ENTRIES = 4096;
+
+/**
+ * `convert` remembering its last results by key. A dictionary-encoded column gives the same few values (the
+ * same Uint8Array objects, the same day numbers) row after row: each becomes one string, not one per row,
+ * which saves decoding them again and lets every row share it (a row group held by a sink holds one copy).
+ * On 1M DuckDB-written weather rows: about 10 % less CPU for a Parquet → Parquet copy, 13 MB less peak RSS for
+ * a scoring run (benchmarks/figures/sources.ts).
+ */
+function memo<K, V>(convert: (key: K) => V): (key: K) => V {
+  let known = new Map<K, V>();
+  return (key) => {
+    let value = known.get(key);
+    if (value === undefined) {
+      value = convert(key);
+      if (known.size >= MEMO_ENTRIES) known = new Map();
+      known.set(key, value);
+    }
+    return value;
+  };
+}
+
+/** {@link bytesCell}, remembering the text of each byte array object (hyparquet shares a dictionary's). */
+function memoBytesCell(): (value: unknown) => Cell {
+  const text = memo((bytes: Uint8Array) => bytesCell(bytes));
+  return (value) => (value instanceof Uint8Array ? text(value) : bytesCell(value));
 }
 
 function unsigned(element: SchemaElement, bits: number): boolean {
