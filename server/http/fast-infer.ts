@@ -68,6 +68,8 @@ export function fastInferHandler(
   const timeoutMs = options.requestTimeoutMs;
   const redact = pathRedactor(options.models);
   const active = activeRequests(metrics);
+  // As the app's CORS middleware, then its compression middleware, set it.
+  const vary = cors ? 'Origin, Accept-Encoding' : 'Accept-Encoding';
   /** Per model version: its metric labels and its row counter. */
   const perModel = new WeakMap<
     ServedModel,
@@ -164,7 +166,7 @@ export function fastInferHandler(
         'Content-Length': typeof body === 'string' ? Buffer.byteLength(body) : body.length,
         'x-request-id': requestId,
         traceresponse: traceresponse(trace),
-        Vary: 'Accept-Encoding',
+        Vary: vary,
       });
       res.end(body);
       leave(status);

@@ -164,6 +164,21 @@ t.test('requests the fast path does not answer go to the app', async (t) => {
   );
 });
 
+t.test(
+  'with CORS on, the answers vary by Origin as the app says, and a browser origin goes to the app',
+  async (t) => {
+    const { url, seen } = await serve(t, { corsOrigins: ['https://app.example.com'] });
+    const fast = await post(url, INFER, body());
+    const slow = await post(url, INFER, body(), VIA_APP);
+    t.equal(seen.app, 1);
+    t.equal(fast.headers.vary, slow.headers.vary);
+    t.equal(fast.headers.vary, 'Origin, Accept-Encoding');
+    const browser = await post(url, INFER, body(), { origin: 'https://app.example.com' });
+    t.equal(seen.app, 2);
+    t.equal(browser.headers['access-control-allow-origin'], 'https://app.example.com');
+  },
+);
+
 t.test('a request still running at the request timeout is answered 504 by the fast path', async (t) => {
   const { url, seen } = await serve(t, { workers: 1, inThreadRunUs: 0, requestTimeoutMs: 300 });
   const gate = holdRuns(t);
