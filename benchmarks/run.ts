@@ -4,7 +4,7 @@
  *
  *   npm run bench                      full run (1M-row pipeline, 10M rows for memory; 20–30 minutes on 2 cores)
  *   npm run bench -- --quick           smoke mode: 20k rows, 1 repeat, < 2 minutes; checks the output is well formed
- *   options: --rows <n> (pipeline size)  --repeats <n>  --only limits,models,memory,online,scaling  --no-build
+ *   options: --rows <n> (pipeline size)  --repeats <n>  --only limits,models,memory,online,scaling,sources  --no-build
  *            --seed <n>
  *            --profile <dir>: every child writes CPU profiles there (summarize with benchmarks/profile.ts)
  *
@@ -25,8 +25,9 @@ import { memory } from './figures/memory.js';
 import { models } from './figures/models.js';
 import { online } from './figures/online.js';
 import { scaling } from './figures/scaling.js';
+import { sources } from './figures/sources.js';
 
-const FIGURES = ['limits', 'models', 'memory', 'online', 'scaling'] as const;
+const FIGURES = ['limits', 'models', 'memory', 'online', 'scaling', 'sources'] as const;
 type Figure = (typeof FIGURES)[number];
 
 const { values } = parseArgs({
@@ -65,6 +66,7 @@ const config = {
   memory_rows: quick ? 20_000 : 1_000_000,
   online_seconds: quick ? 1 : 8,
   scaling_rows: quick ? 20_000 : 500_000,
+  sources_rows: quick ? 20_000 : 1_000_000,
   scaling_concurrency: quick ? [1, 2] : [1, 2, 4, 8],
   scaling_batch_size: quick ? [256, 4096] : [256, 1024, 4096],
 };
@@ -142,6 +144,10 @@ try {
         config.scaling_confirm_rounds,
       )),
     );
+  }
+  if (only.includes('sources')) {
+    log(`sources (Parquet, PostgreSQL), ${config.sources_rows.toLocaleString('en-US')} and 10× as many rows`);
+    measurements.push(...(await sources(ctx, config.sources_rows)));
   }
 } finally {
   await rm(dir, { recursive: true, force: true });
