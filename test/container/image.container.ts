@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { PACKAGE_ROOT } from '../../lib/package-root.js';
 import { tempDir } from '../helpers.js';
+import { freePort } from '../support/free-port.js';
 
 const exec = promisify(execFile);
 const IMAGE = 'localhost/batch-infer:test';
@@ -40,7 +41,7 @@ async function buildah(...args: string[]): Promise<string> {
   return stdout.trim();
 }
 
-async function waitFor(url: string, ms: number): Promise<void> {
+async function waitFor(url: string, ms: number, log: () => string = () => ''): Promise<void> {
   const until = Date.now() + ms;
   while (Date.now() < until) {
     const ok = await fetch(url).then(
@@ -50,7 +51,7 @@ async function waitFor(url: string, ms: number): Promise<void> {
     if (ok) return;
     await new Promise((r) => setTimeout(r, 250));
   }
-  throw new Error(`${url} not ready after ${ms} ms`);
+  throw new Error(`${url} not ready after ${ms} ms; the server said: ${log().slice(-2000)}`);
 }
 
 /** A working container from the image; removed when the test ends. */
@@ -108,6 +109,9 @@ t.test('image builds, serves, scores a mounted file, and matches a run outside t
     'serve',
     '--host',
     '127.0.0.1',
+    // The container shares the host's network: its gRPC port must be one nothing else on the machine holds.
+    '--grpc-port',
+    String(await freePort()),
   ]);
   let serverLog = '';
   serving.stderr?.on('data', (d: Buffer) => (serverLog += d.toString()));
@@ -115,7 +119,7 @@ t.test('image builds, serves, scores a mounted file, and matches a run outside t
   t.teardown(() => {
     serving.kill('SIGKILL');
   });
-  await waitFor(`${url}/v2/health/ready`, 30_000);
+  await waitFor(`${url}/v2/health/ready`, 30_000, () => serverLog);
   const meta = (await (await fetch(`${url}/v2/models/weather`)).json()) as {
     name: string;
     versions: string[];
@@ -217,12 +221,15 @@ t.test('the image runs with a read-only root filesystem and no tmpfs', async (t)
     'serve',
     '--host',
     '127.0.0.1',
+    // The container shares the host's network: its gRPC port must be one nothing else on the machine holds.
+    '--grpc-port',
+    String(await freePort()),
   ]);
   let serverLog = '';
   serving.stderr.on('data', (d: Buffer) => (serverLog += d.toString()));
   const exited = new Promise<number | null>((resolve) => serving.on('exit', (code) => resolve(code)));
   t.teardown(() => exec('podman', ['rm', '--force', name]).catch(() => undefined));
-  await waitFor(`${url}/v2/health/ready`, 60_000);
+  await waitFor(`${url}/v2/health/ready`, 60_000, () => serverLog);
   const infer = await fetch(`${url}/v2/models/weather/infer`, {
     method: 'POST',
     body: JSON.stringify({

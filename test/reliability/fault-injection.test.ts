@@ -54,18 +54,18 @@ t.test('10 % 5xx, 5 % resets, 1 % stalls: 100k rows, none lost or duplicated', a
   // Every failed attempt is retried once, and every injected fault is a failed attempt: 5xx and resets as
   // errors, stalls as timeouts. On a loaded machine the client may also give up (at its 1 s timeout) on a
   // request before its answer comes, healthy or faulted: then a 5xx or a reset the proxy sent counts as a
-  // timeout, and a healthy request as one more timeout. So the counts are bounds, which hold however loaded the
-  // machine is (issue #20); without load both are equalities.
+  // timeout, and a healthy request as one more timeout; and a stalled request whose timer fires late (the event
+  // loop busy) may see the proxy drop the stalled connection first, an error (seen under stress-ng). So the
+  // counts are bounds, which hold however loaded the machine is (issue #20).
   const { serverError, reset, stall } = counts;
   const { success, error, timeout } = record.requests.by_outcome;
   t.equal(record.requests.retries, error + timeout, 'one retry per failed attempt');
   t.equal(success, ROWS / BATCH, 'one successful attempt per batch');
-  t.ok(error <= serverError + reset, `every error was an injected 5xx or reset (${error} errors)`);
+  t.ok(error <= serverError + reset + stall, `every error was an injected fault (${error} errors)`);
   t.ok(
     error + timeout >= serverError + reset + stall,
     `every injected fault cost a failed attempt (${error} errors, ${timeout} timeouts, ${stall} stalls)`,
   );
-  t.ok(timeout >= stall, `every stall seen as a timeout (${timeout} timeouts, ${stall} stalls)`);
   const metrics = await readFile(join(dir, 'faulty.metrics.prom'), 'utf8');
   t.match(metrics, new RegExp(`^batch_inference_request_retries ${record.requests.retries}$`, 'm'));
 });
