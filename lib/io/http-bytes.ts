@@ -12,25 +12,16 @@ import { PassThrough, pipeline, type Readable, type Transform } from 'node:strea
 import { getGlobalDispatcher, interceptors, request, type Dispatcher } from 'undici';
 import { BatchInferError, ErrorCodes, show } from '../errors.js';
 import { decodersFor, type ByteRangeReader, type RemoteBytes, type RemoteOptions } from './remote-bytes.js';
+import { redactUrl as redactLocation } from './locations.js';
 
 /** Redirects followed before the run gives up on a URL. */
 export const MAX_REDIRECTIONS = 5;
 
-/** Query parameters that carry a secret: presigned S3, GCS and Azure URLs, API keys and tokens. */
-const SECRET_PARAM = /signature|^sig$|token|secret|password|passwd|credential|key|auth|session/i;
-
-/**
- * How a URL is named in logs and errors: a password shown as `***`, secret-looking query values (a presigned
- * URL's signature, a token) as `***`, the fragment dropped.
- */
+/** How a URL is named in logs and errors: {@link redactLocation} without the fragment. */
 export function redactUrl(url: string | URL): string {
   const copy = new URL(url);
-  if (copy.password !== '') copy.password = '***';
-  for (const key of [...copy.searchParams.keys()])
-    if (SECRET_PARAM.test(key)) copy.searchParams.set(key, '***');
   copy.hash = '';
-  // URLSearchParams writes `***` as `%2A%2A%2A`; the name is for people.
-  return copy.href.replaceAll('%2A%2A%2A', '***');
+  return redactLocation(copy.href);
 }
 
 interface Target {

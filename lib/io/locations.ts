@@ -45,10 +45,15 @@ export function sideFileBase(target: string, table: string | undefined): string 
   return basename(pathOf(target)).replace(/\.(csv|parquet|pq)$/i, '') || 'output';
 }
 
+/** Query parameters that carry a secret: presigned S3, GCS and Azure URLs, API keys and tokens, passwords. */
+const SECRET_PARAM = /signature|^sig$|token|secret|password|passwd|credential|key|auth|session/i;
+
 /**
- * The URL with its password, if any, replaced by `***`: in the user information (`user:secret@host`) and in a
- * `password` query parameter. The user information ends at the last `@`, so a password with an unencoded `/`,
- * `?` or `@` in it is still hidden; when in doubt, more than the password is hidden, never less.
+ * The URL as logs, summaries and errors name it: a password in the user information (`user:secret@host`) and
+ * the values of secret-looking query parameters (a password, a presigned URL's signature, a token) replaced by
+ * `***`. The user information ends at the last `@`, so a password with an unencoded `/`, `?` or `@` in it is
+ * still hidden; when in doubt, more than the secret is hidden, never less. One function for every kind of URL
+ * (postgres://, https://, s3://), so that none leaks where another would not.
  */
 export function redactUrl(url: string): string {
   const start = url.indexOf('//');
@@ -58,5 +63,10 @@ export function redactUrl(url: string): string {
   const at = rest.lastIndexOf('@');
   const colon = rest.indexOf(':');
   if (at >= 0 && colon >= 0 && colon + 1 < at) rest = `${rest.slice(0, colon)}:***${rest.slice(at)}`;
-  return head + rest.replace(/([?&]password=)[^&#]+/gi, '$1***');
+  return (
+    head +
+    rest.replace(/([?&])([^=&#]+)=([^&#]*)/g, (param, sep: string, key: string) =>
+      SECRET_PARAM.test(key) ? `${sep}${key}=***` : param,
+    )
+  );
 }
