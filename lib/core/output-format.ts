@@ -13,7 +13,7 @@
 import { cellText } from './cell-text.js';
 import { argmaxRow } from './metrics.js';
 import { classifierPlan, type OutputPlan } from './output-plan.js';
-import { elementText, float32Data, keptPositions, outputTensor } from './output-values.js';
+import { elementText, keptPositions, outputTensor, probabilitiesOf } from './output-values.js';
 import { formatProbability, MAX_PROBABILITY_BYTES, writeProbability } from './probability-text.js';
 import { ScratchBuffer } from './scratch-buffer.js';
 import type { Tensor } from './tensor.js';
@@ -79,7 +79,7 @@ export class OutputFormat {
   records(batch: ScoredBatch): string[][] {
     const k = this.#labels.length;
     const keep = this.#keep;
-    const probabilities = this.#probabilities(batch);
+    const probabilities = probabilitiesOf(batch, this.#plan.classifier?.probabilities);
     const classifier = this.#plan.classifier;
     const label = this.#labelTensor(batch);
     const plain = this.#plainTensors(batch);
@@ -97,17 +97,6 @@ export class OutputFormat {
         for (let j = 0; j < width; j++) record.push(elementText(tensor, i * width + j));
       return record;
     });
-  }
-
-  /**
-   * A classifier's probabilities: the batch's, or, when it has none (a ModelScorer not told which output holds
-   * them), its probability output's as float32.
-   */
-  #probabilities(batch: ScoredBatch): Float32Array {
-    const name = this.#plan.classifier?.probabilities;
-    if (name === undefined || batch.probabilities.length > 0 || batch.rows.length === 0)
-      return batch.probabilities;
-    return float32Data(outputTensor(batch, name));
   }
 
   /** The label output of a classifier that has one. */
@@ -130,7 +119,7 @@ export class OutputFormat {
     const k = this.#labels.length;
     const keep = this.#keep;
     const { rows } = batch;
-    const probabilities = this.#probabilities(batch);
+    const probabilities = probabilitiesOf(batch, this.#plan.classifier?.probabilities);
     const classifier = this.#plan.classifier !== undefined;
     const label = this.#labelTensor(batch);
     const plain = this.#plainTensors(batch);

@@ -9,7 +9,7 @@ import type { ScoredBatch } from '../types.js';
 import { fromHalfBits } from './fp16.js';
 import { argmaxRow } from './metrics.js';
 import type { Datatype } from './model-contract.js';
-import { elementText, float32Data, keptPositions, outputTensor } from './output-values.js';
+import { elementText, keptPositions, outputTensor, probabilitiesOf } from './output-values.js';
 import type { OutputPlan } from './output-plan.js';
 import type { Tensor } from './tensor.js';
 
@@ -90,12 +90,7 @@ export class OutputRows {
     const keep = this.#keep;
     const labels = classifier?.labels ?? [];
     const k = labels.length;
-    const probabilities =
-      classifier === undefined
-        ? batch.probabilities
-        : batch.probabilities.length > 0 || batch.rows.length === 0
-          ? batch.probabilities
-          : float32Data(outputTensor(batch, classifier.probabilities));
+    const probabilities = probabilitiesOf(batch, classifier?.probabilities);
     const label = classifier?.label === undefined ? undefined : outputTensor(batch, classifier.label);
     const outputs = plain.map((p) => ({ tensor: outputTensor(batch, p.name), width: p.columns.length }));
     const rows = batch.rows.map((row, i) => {

@@ -56,3 +56,13 @@ export function keptPositions(keep: readonly string[], columns: readonly string[
     );
   return keep.map((c) => columns.indexOf(c));
 }
+
+/**
+ * A classifier's probabilities (rows × labels): the batch's, or, when it has none (a ModelScorer not told
+ * which output holds them), its probability output `name`'s as float32.
+ */
+export function probabilitiesOf(batch: ScoredBatch, name: string | undefined): Float32Array {
+  if (name === undefined || batch.probabilities.length > 0 || batch.rows.length === 0)
+    return batch.probabilities;
+  return float32Data(outputTensor(batch, name));
+}
