@@ -182,26 +182,41 @@ export async function h2loadGrpc(
     ],
     (seconds + 30) * 1000,
   );
-  const finished = /finished in ([\d.]+)s, ([\d.]+) req\/s/.exec(run.stdout);
-  const counts =
-    /requests: (\d+) total, \d+ started, (\d+) done, (\d+) succeeded, (\d+) failed, (\d+) errored, (\d+) timeout/.exec(
-      run.stdout,
-    );
-  if (finished === null || counts === null) throw new Error(`unexpected h2load output:\n${run.stdout}`);
+  const summary = parseH2loadSummary(run.stdout);
   const latencies = (await readFile(log, 'utf8'))
     .trim()
     .split('\n')
     .map((line) => Number(line.split('\t')[2]) / 1000)
     .filter((v) => Number.isFinite(v))
     .sort((a, b) => a - b);
+  return {
+    ...summary,
+    p50: quantile(latencies, 0.5),
+    p99: quantile(latencies, 0.99),
+    generatorCpu: run.cpu,
+  };
+}
+
+/** Seconds per unit of h2load's durations, which it prints in whichever of these reads best. */
+const H2LOAD_UNITS: Record<string, number> = { us: 1e-6, ms: 1e-3, s: 1 };
+
+/**
+ * The counts in h2load's summary: its run's duration (printed as `996.61ms` under a second, `8.00s` above),
+ * rate, completed requests, and the failed ones (h2load's `failed`, or the done ones that did not succeed).
+ */
+export function parseH2loadSummary(stdout: string): Pick<LoadResult, 'requests' | 'seconds' | 'rps' | 'errors'> {
+  const finished = /finished in ([\d.]+)(us|ms|s), ([\d.]+) req\/s/.exec(stdout);
+  const counts =
+    /requests: (\d+) total, \d+ started, (\d+) done, (\d+) succeeded, (\d+) failed/.exec(
+      stdout,
+    );
+  if (finished === null || counts === null) throw new Error(`unexpected h2load output:\n${stdout}`);
   const done = Number(counts[2]);
   return {
     requests: done,
-    seconds: Number(finished[1]),
-    rps: Number(finished[2]),
-    p50: quantile(latencies, 0.5),
-    p99: quantile(latencies, 0.99),
-    errors: Number(counts[4]) + Number(counts[5]) + Number(counts[6]) + (done - Number(counts[3])),
-    generatorCpu: run.cpu,
+    seconds: Number(finished[1]) * (H2LOAD_UNITS[finished[2] ?? 's'] ?? 1),
+    rps: Number(finished[3]),
+    // `failed` includes HTTP-level failures and its subsets `errored` (resets, network) and `timeout`.
+    errors: Math.max(Number(counts[4]), done - Number(counts[3])),
   };
 }
