@@ -204,12 +204,11 @@ const H2LOAD_UNITS: Record<string, number> = { us: 1e-6, ms: 1e-3, s: 1 };
  * The counts in h2load's summary: its run's duration (printed as `996.61ms` under a second, `8.00s` above),
  * rate, completed requests, and the failed ones (h2load's `failed`, or the done ones that did not succeed).
  */
-export function parseH2loadSummary(stdout: string): Pick<LoadResult, 'requests' | 'seconds' | 'rps' | 'errors'> {
+export function parseH2loadSummary(
+  stdout: string,
+): Pick<LoadResult, 'requests' | 'seconds' | 'rps' | 'errors'> {
   const finished = /finished in ([\d.]+)(us|ms|s), ([\d.]+) req\/s/.exec(stdout);
-  const counts =
-    /requests: (\d+) total, \d+ started, (\d+) done, (\d+) succeeded, (\d+) failed/.exec(
-      stdout,
-    );
+  const counts = /requests: (\d+) total, \d+ started, (\d+) done, (\d+) succeeded, (\d+) failed/.exec(stdout);
   if (finished === null || counts === null) throw new Error(`unexpected h2load output:\n${stdout}`);
   const done = Number(counts[2]);
   return {
