@@ -12,8 +12,9 @@
  *   start would lock them out of the table until the commit, and TRUNCATE too. The new table is a new object:
  *   indexes, grants and owner of the old one do not carry over, and a view on it makes the DROP fail.
  *
- * Rows go through `COPY … FROM STDIN` in text format (pg-copy-streams), one write per batch, waiting for the
- * socket to drain, so a slow database slows the run instead of filling memory.
+ * Rows go through `COPY … FROM STDIN` (pg-copy-streams), one write per batch, waiting for the socket to drain,
+ * so a slow database slows the run instead of filling memory: in binary format into a table of the types the
+ * sink creates, in text format into other types (lib/io/postgres-copy.ts).
  *
  * Two sinks appending to one table (shards) each commit their own rows. When the table does not exist yet,
  * the first to create it wins and the others append once it commits: they wait for it at CREATE TABLE, so a
@@ -27,8 +28,9 @@ import { from as copyFrom, type CopyStreamQuery } from 'pg-copy-streams';
 import { randomBytes } from 'node:crypto';
 import { BatchInferError, ErrorCodes, show } from '../errors.js';
 import { connectPostgres, postgresError, quoteTable } from './postgres-connect.js';
+import { BINARY_TYPNAMES, copyEncoder, type CopyEncoder } from './postgres-copy.js';
 import { checkPostgresUrl, redactUrl } from './postgres-url.js';
-import type { Cell, Column, ColumnType, RecordSink, RowBatch } from './table.js';
+import type { Column, ColumnType, RecordSink, RowBatch } from './table.js';
 
 /** What to do when the output table exists: refuse (`fail`), add the rows (`append`), or replace its rows (`replace`). */
 export type IfExists = 'fail' | 'append' | 'replace';
@@ -38,15 +40,6 @@ export interface PostgresSinkOptions {
   table: string;
   ifExists: IfExists;
 }
-
-const SQL_TYPES: Readonly<Record<ColumnType, string>> = {
-  string: 'text',
-  boolean: 'boolean',
-  int32: 'integer',
-  int64: 'bigint',
-  float32: 'real',
-  float64: 'double precision',
-};
 
 /**
  * The column types (pg_type.typname) an existing table may have for each output type: those that take its
@@ -83,10 +76,11 @@ export function postgresSink(url: string, options: PostgresSinkOptions): RecordS
   };
 }
 
-/** The transaction in progress: its connection, its COPY, and what commit must do. */
+/** The transaction in progress: its connection, its COPY and how rows are encoded for it, and what commit must do. */
 interface Session {
   client: pg.Client;
   copy: CopyStreamQuery;
+  encoder: CopyEncoder;
   /** For `replace` of an existing table: the new table, the old one it replaces, and the name it takes. */
   swap?: { staging: string; drop: string; rename: string };
 }
@@ -125,9 +119,9 @@ class PostgresRowWriter extends Writable {
 
   async #write(batch: RowBatch): Promise<void> {
     this.#session ??= this.#begin(batch.columns);
-    const { copy } = await this.#session;
+    const { copy, encoder } = await this.#session;
     if (batch.rows.length === 0) return;
-    if (!copy.write(copyText(batch.rows))) await once(copy, 'drain');
+    if (!copy.write(encoder.encode(batch.rows))) await once(copy, 'drain');
   }
 
   /** Ends the COPY; its `finish` comes once the server has taken every row. */
@@ -138,8 +132,8 @@ class PostgresRowWriter extends Writable {
       return;
     }
     session
-      .then(async ({ copy }) => {
-        copy.end();
+      .then(async ({ copy, encoder }) => {
+        copy.end(encoder.end());
         await finished(copy);
       })
       .then(() => callback(), callback);
@@ -160,26 +154,31 @@ class PostgresRowWriter extends Writable {
     const client = await connectPostgres(this.#url, (err) => this.destroy(err));
     try {
       await client.query('BEGIN');
-      const { into, swap } = await this.#prepare(client, columns);
+      const { into, typnames, swap } = await this.#prepare(client, columns);
+      const encoder = copyEncoder(columns, typnames, this.name);
       const names = columns.map((column) => pg.escapeIdentifier(column.name)).join(', ');
-      const copy = client.query(copyFrom(`COPY ${into} (${names}) FROM STDIN`));
+      const copy = client.query(copyFrom(`COPY ${into} (${names}) FROM STDIN${encoder.option}`));
       copy.on('error', (err) => this.destroy(this.#failure(err)));
-      return swap === undefined ? { client, copy } : { client, copy, swap };
+      return swap === undefined ? { client, copy, encoder } : { client, copy, encoder, swap };
     } catch (err) {
       await client.end().catch(() => undefined);
       throw this.#failure(err);
     }
   }
 
-  /** Where the rows go: the table, created when missing, or for `replace` a new table next to it. */
+  /**
+   * Where the rows go: the table, created when missing, or for `replace` a new table next to it; and the
+   * type (pg_type.typname) of its column for each output column.
+   */
   async #prepare(
     client: pg.Client,
     columns: readonly Column[],
-  ): Promise<{ into: string; swap?: Session['swap'] }> {
+  ): Promise<{ into: string; typnames: readonly (string | undefined)[]; swap?: Session['swap'] }> {
     const target = quoteTable(this.#table);
+    const created = columns.map((column) => BINARY_TYPNAMES[column.type]);
     let existing = await tableColumns(client, target);
     if (existing === undefined) {
-      if (await createTable(client, target, columns)) return { into: target };
+      if (await createTable(client, target, columns)) return { into: target, typnames: created };
       // Another run created it meanwhile, and committed: it exists now.
       existing = (await tableColumns(client, target)) ?? [];
     }
@@ -197,14 +196,19 @@ class PostgresRowWriter extends Writable {
             `(${existing.map((c) => `${c.name} ${c.type}`).join(', ')}), the output has ` +
             `(${columns.map((c) => `${c.name} ${c.type}`).join(', ')})`,
         );
-      return { into: target };
+      const byName = new Map(existing.map((column) => [column.name, column.typname]));
+      return { into: target, typnames: columns.map((column) => byName.get(column.name)) };
     }
     const { schema, name } = await tableSchema(client, target);
     // Unique without a catalog lookup; 63 bytes is PostgreSQL's limit for a name.
     const stagingName = `${Buffer.from(name).subarray(0, 40).toString()}_batch_infer_${randomBytes(4).toString('hex')}`;
     const staging = `${pg.escapeIdentifier(schema)}.${pg.escapeIdentifier(stagingName)}`;
     await client.query(`CREATE TABLE ${staging} (${columnDefinitions(columns)})`);
-    return { into: staging, swap: { staging, drop: target, rename: pg.escapeIdentifier(name) } };
+    return {
+      into: staging,
+      typnames: created,
+      swap: { staging, drop: target, rename: pg.escapeIdentifier(name) },
+    };
   }
 
   #failure(err: unknown): BatchInferError {
@@ -307,8 +311,11 @@ async function createTable(client: pg.Client, table: string, columns: readonly C
   return true;
 }
 
+/** The output's columns as a table's: text, bool, int4, int8, float4 or float8 (binary COPY writes into these). */
 function columnDefinitions(columns: readonly Column[]): string {
-  return columns.map((column) => `${pg.escapeIdentifier(column.name)} ${SQL_TYPES[column.type]}`).join(', ');
+  return columns
+    .map((column) => `${pg.escapeIdentifier(column.name)} ${BINARY_TYPNAMES[column.type]}`)
+    .join(', ');
 }
 
 /**
@@ -330,21 +337,4 @@ function columnsMismatch(table: readonly TableColumn[], output: readonly Column[
     if (!outputNames.has(column.name) && !column.optional)
       reasons.push(`${column.name} is not in the output and has no default`);
   return reasons.length === 0 ? undefined : reasons.join('; ');
-}
-
-/** Rows in COPY's text format: tab-separated, `\N` for NULL, backslash escapes for what would break a line. */
-function copyText(rows: readonly (readonly Cell[])[]): string {
-  let text = '';
-  for (const row of rows) text += `${row.map(copyCell).join('\t')}\n`;
-  return text;
-}
-
-const ESCAPES: Readonly<Record<string, string>> = { '\\': '\\\\', '\t': '\\t', '\n': '\\n', '\r': '\\r' };
-
-function copyCell(cell: Cell): string {
-  if (cell === null) return '\\N';
-  if (typeof cell === 'string') return cell.replace(/[\\\t\n\r]/g, (char) => ESCAPES[char] ?? char);
-  // Numbers as JavaScript writes them (NaN and ±Infinity are PostgreSQL's spellings too; String() drops the
-  // sign of -0); bigint exactly.
-  return Object.is(cell, -0) ? '-0' : String(cell);
 }

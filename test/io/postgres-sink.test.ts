@@ -136,6 +136,58 @@ t.test('PostgreSQL sink', { skip: SKIP_WITHOUT_POSTGRES }, async (t) => {
     t.equal(await ourBackends(db), 0, 'the connection is closed after the commit');
   });
 
+  t.test(
+    'the same rows through binary COPY (a table of our types) and text COPY (other types)',
+    async (t) => {
+      const columns: Column[] = [
+        { name: 'text', type: 'string' },
+        { name: 'flag', type: 'boolean' },
+        { name: 'small', type: 'int32' },
+        { name: 'big', type: 'int64' },
+        { name: 'single', type: 'float32' },
+        { name: 'double', type: 'float64' },
+      ];
+      const rows: Cell[][] = [
+        ['ü€😀 \\N', true, -7, -9007199254740991, 3.4028234663852886e38, 5e-324],
+        ['', false, 2147483647, 9007199254740991, -1.401298464324817e-45, -0],
+        [null, null, null, -1, NaN, Infinity],
+        ['x', true, 0, -4294967297, 0.5, -1.7976931348623157e308],
+      ];
+      // int8/float8/varchar/numeric take these values but are not the types the sink creates: text COPY.
+      await db.sql(
+        'CREATE TABLE as_binary (text text, flag bool, small int4, big int8, single float4, double float8)',
+      );
+      await db.sql(
+        'CREATE TABLE as_text (text varchar, flag bool, small int8, big numeric, single float8, double float8)',
+      );
+      for (const table of ['as_binary', 'as_text']) {
+        const sink = postgresSink(db.url(), { table, ifExists: 'append' });
+        await write(sink, columns, [rows.slice(0, 1), rows.slice(1)]);
+        await sink.commit();
+      }
+      const text = (table: string) =>
+        db.sql(`SELECT text, flag, small::text, big::text, single::float8::text, double::text FROM ${table}`);
+      const binary = await text('as_binary');
+      t.same(binary, await text('as_text'), 'both formats store the same values');
+      t.same(binary[1], ['', false, '2147483647', '9007199254740991', '-1.401298464324817e-45', '-0']);
+      t.same(binary[3]?.[3], '-4294967297', 'a negative int64 from a number keeps its high word');
+      t.same(binary[2], [null, null, null, '-1', 'NaN', 'Infinity']);
+    },
+  );
+
+  t.test(
+    'binary COPY: a cell that does not fit its column fails the run with the column, nothing is written',
+    async (t) => {
+      const sink = postgresSink(db.url(), { table: 'misfit', ifExists: 'fail' });
+      const err = await failure(write(sink, [{ name: 'n', type: 'int32' }], [[[1], [2]], [[1.5]]]));
+      t.equal(err.code, ErrorCodes.OUTPUT_WRITE);
+      t.match(err.message, /#misfit: column "n" is int32, a cell is 1\.5/);
+      await sink.discard();
+      t.match(await count(db, 'misfit'), /does not exist/, 'the table created in the run is rolled back');
+      t.equal(await ourBackends(db), 0);
+    },
+  );
+
   t.test('a run with no rows creates the empty table', async (t) => {
     const sink = postgresSink(db.url(), { table: 'empty', ifExists: 'fail' });
     await write(sink, SCORED, []);
