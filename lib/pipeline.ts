@@ -1,6 +1,7 @@
 /**
- * `createPipeline` wires the usual run: source (CSV or JSON Lines files, stdin, a stream) → Preprocessor →
- * Batcher → ModelScorer → Postprocessor → CSV sink, with rejects to their own CSV, progress reports, and a run
+ * `createPipeline` wires the usual run: source (CSV or JSON Lines files, stdin, a stream, Parquet, PostgreSQL,
+ * S3, https) → Preprocessor → Batcher (both done by one stage: the CSV batch reader for a single CSV input, else
+ * the record batcher) → ModelScorer → Postprocessor → sink, with rejects to their own CSV, progress reports, and a run
  * summary JSON beside the output. Outputs are committed (renamed into place) only when every stage finished;
  * any failure or abort discards them. Every run, failed ones too, ends with its record (lib/monitoring): drift
  * and quality, metrics.prom, a Pushgateway push, a history line and the offline alert rules.
@@ -46,11 +47,11 @@ import {
   type ResolvedPipelineOptions,
 } from './pipeline-options.js';
 import { resolveModel, type ResolvedModel } from './pipeline-model.js';
-import { Batcher } from './streams/batcher.js';
 import { CsvBatchReader } from './streams/csv-batch-reader.js';
 import { ModelScorer } from './streams/model-scorer.js';
 import { Postprocessor } from './streams/postprocessor.js';
-import { Preprocessor } from './streams/preprocessor.js';
+import type { Preprocessor } from './streams/preprocessor.js';
+import { RecordBatcher } from './streams/record-batcher.js';
 import { RowsPostprocessor } from './streams/rows-postprocessor.js';
 import { RowRange } from './streams/row-range.js';
 import type { RejectedRow } from './types.js';
@@ -276,7 +277,7 @@ interface RunSink {
 }
 
 interface Stages {
-  /** The Preprocessor, or the CSV batch reader that does its work for a single CSV input. */
+  /** What decides each row: the CSV batch reader's (a single CSV input) or the record batcher's, as the Preprocessor would. */
   preprocessor: Pick<Preprocessor, 'columns' | 'columnTypes' | 'counts' | 'busyMs'>;
   modelScorer: ModelScorer;
   /** In a champion/challenger run: splits the two models' probabilities and counts disagreement. */
@@ -497,7 +498,8 @@ async function scoreRun(
     skipRows: from?.rows ?? 0,
   };
   const onRaw = drift === undefined ? undefined : (raw: Float64Array) => drift.addFeatures(raw);
-  // Source → batches: the fused CSV batch reader, or records → Preprocessor → Batcher.
+  // Source → batches: the fused CSV batch reader, or records → the record batcher (Preprocessor and Batcher in
+  // one stage).
   let rowStage: Stages['preprocessor'];
   let batchStages: NodeJS.ReadWriteStream[];
   if (openBytes !== undefined) {
@@ -505,13 +507,9 @@ async function scoreRun(
     rowStage = reader.rows;
     batchStages = [reader];
   } else {
-    const preprocessor = new Preprocessor({ ...rowOptions, ...(onRaw === undefined ? {} : { onRaw }) });
-    rowStage = preprocessor;
-    batchStages = [
-      ...(rowRange === undefined ? [] : [new RowRange(rowRange.start, rowRange.end)]),
-      preprocessor,
-      new Batcher({ batchSize }),
-    ];
+    const batcher = new RecordBatcher({ ...rowOptions, onRaw, batchSize });
+    rowStage = batcher.rows;
+    batchStages = [...(rowRange === undefined ? [] : [new RowRange(rowRange.start, rowRange.end)]), batcher];
   }
   const classifier = model.outputPlan.classifier;
   const stages: Stages = {
