@@ -11,7 +11,7 @@
  */
 import { Writable } from 'node:stream';
 import { brotliCompressSync, gzipSync } from 'node:zlib';
-import type { CompressionCodec } from 'hyparquet';
+import type { CompressionCodec, DecodedArray } from 'hyparquet';
 import { ByteWriter, ParquetWriter, type ColumnSource, type SchemaElement } from 'hyparquet-writer';
 import { BatchInferError, ErrorCodes, show } from '../errors.js';
 import { openAtomicFile } from './atomic-file.js';
@@ -120,9 +120,9 @@ class ParquetStream extends Writable {
   readonly #bytes: FileBytes;
   /**
    * The row group being filled, column by column: the values are moved out of the rows as batches come, so
-   * the rows themselves die young and a column of numbers is one flat array.
+   * the rows themselves die young. A column of numbers is a typed array of the group's size, made once.
    */
-  #values: unknown[][] = [];
+  #values: ColumnValues[] = [];
   #count = 0;
 
   constructor(path: string, out: Writable, settings: Required<ParquetSinkOptions>) {
@@ -158,14 +158,18 @@ class ParquetStream extends Writable {
   async #take(batch: RowBatch): Promise<void> {
     if (this.#writer === undefined) this.#start(batch.columns);
     const fits = this.#fits;
+    const values = this.#values;
     for (const row of batch.rows) {
-      // Read each row: a full group replaces the arrays.
-      const values = this.#values;
+      const at = this.#count;
       for (let c = 0; c < fits.length; c++) {
         const cell = row[c] ?? null;
-        const value = cell === null ? null : (fits[c] as (cell: Exclude<Cell, null>) => unknown)(cell);
-        if (value === undefined) throw this.#misfit(c, cell as Exclude<Cell, null>);
-        (values[c] as unknown[]).push(value);
+        const column = values[c] as ColumnValues;
+        if (cell === null) column.setNull(at);
+        else {
+          const value = (fits[c] as (cell: Exclude<Cell, null>) => unknown)(cell);
+          if (value === undefined) throw this.#misfit(c, cell);
+          column.set(at, value);
+        }
       }
       if (++this.#count >= this.#rowGroupRows) await this.#writeGroup();
     }
@@ -174,7 +178,7 @@ class ParquetStream extends Writable {
   #start(columns: readonly Column[]): void {
     this.#columns = columns;
     this.#fits = columns.map((c) => FIT[c.type]);
-    this.#values = columns.map(() => []);
+    this.#values = columns.map((c) => columnValues(c.type, this.#rowGroupRows));
     const schema: SchemaElement[] = [
       { name: 'root', num_children: columns.length },
       ...columns.map((c) => ({ name: c.name, repetition_type: 'OPTIONAL' as const, ...ELEMENTS[c.type] })),
@@ -189,13 +193,12 @@ class ParquetStream extends Writable {
   }
 
   async #writeGroup(): Promise<void> {
-    const values = this.#values;
     const rows = this.#count;
-    this.#values = this.#columns.map(() => []);
     this.#count = 0;
+    // hyparquet-writer encodes the group before write() returns: the columns' buffers are free again after.
     const columnData: ColumnSource[] = this.#columns.map((column, c) => ({
       name: column.name,
-      data: values[c] as unknown[],
+      data: (this.#values[c] as ColumnValues).take(rows),
     }));
     await this.#writer?.write({ columnData, rowGroupSize: rows });
   }
@@ -240,3 +243,68 @@ const FIT: Readonly<Record<ColumnType, (cell: Exclude<Cell, null>) => unknown>> 
   float32: (cell) => (typeof cell === 'number' ? cell : undefined),
   float64: (cell) => (typeof cell === 'number' ? cell : undefined),
 };
+
+/** A column's values in the row group being filled. */
+interface ColumnValues {
+  set(at: number, value: unknown): void;
+  setNull(at: number): void;
+  /** The first `rows` values as hyparquet-writer takes them (nulls as null), and the column emptied. */
+  take(rows: number): DecodedArray;
+}
+
+type NumberArray = Float32Array | Float64Array | Int32Array;
+
+/** Numbers in a typed array of the group's size, made once; the rows that are null, apart. */
+class NumberValues implements ColumnValues {
+  readonly #values: NumberArray;
+  #nulls: number[] = [];
+
+  constructor(values: NumberArray) {
+    this.#values = values;
+  }
+
+  set(at: number, value: unknown): void {
+    this.#values[at] = value as number;
+  }
+
+  setNull(at: number): void {
+    this.#nulls.push(at);
+  }
+
+  take(rows: number): DecodedArray {
+    const values = this.#values.subarray(0, rows);
+    const nulls = this.#nulls;
+    if (nulls.length === 0) return values;
+    this.#nulls = [];
+    const data: (number | null)[] = Array.from(values);
+    for (const at of nulls) data[at] = null;
+    return data;
+  }
+}
+
+/** Any other type: an array of the values (strings, booleans, bigints) and nulls. */
+class ArrayValues implements ColumnValues {
+  #values: unknown[] = [];
+
+  set(at: number, value: unknown): void {
+    this.#values[at] = value;
+  }
+
+  setNull(at: number): void {
+    this.#values[at] = null;
+  }
+
+  take(rows: number): DecodedArray {
+    const values = this.#values;
+    this.#values = [];
+    values.length = rows;
+    return values;
+  }
+}
+
+function columnValues(type: ColumnType, rows: number): ColumnValues {
+  if (type === 'float32') return new NumberValues(new Float32Array(rows));
+  if (type === 'float64') return new NumberValues(new Float64Array(rows));
+  if (type === 'int32') return new NumberValues(new Int32Array(rows));
+  return new ArrayValues();
+}
