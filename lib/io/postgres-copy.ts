@@ -88,6 +88,9 @@ class Bytes {
   }
 }
 
+/** Strings up to this length are tried as ASCII first. */
+const SHORT = 32;
+
 /** Writes a non-null cell as its field (length, then value); false when the cell does not fit the type. */
 type FieldWriter = (out: Bytes, cell: Exclude<Cell, null>) => boolean;
 
@@ -95,10 +98,17 @@ const FIELDS: Readonly<Record<ColumnType, FieldWriter>> = {
   string(out, cell) {
     // A number or a boolean in a string column (a label) is written as its text, as in the text format.
     const text = typeof cell === 'string' ? cell : String(cell);
-    out.ensure(4 + 3 * text.length); // UTF-8 takes at most 3 bytes per UTF-16 unit
-    const n = out.buffer.write(text, out.at + 4, 'utf8');
-    out.buffer.writeInt32BE(n, out.at);
-    out.at += 4 + n;
+    const length = text.length;
+    out.ensure(4 + 3 * length); // UTF-8 takes at most 3 bytes per UTF-16 unit
+    const { buffer } = out;
+    const start = out.at + 4;
+    let n = 0;
+    // A short ASCII string (a label, a date) byte by byte: cheaper than a call into the UTF-8 encoder.
+    if (length <= SHORT)
+      for (let code; n < length && (code = text.charCodeAt(n)) < 0x80; n++) buffer[start + n] = code;
+    if (n < length) n = buffer.write(text, start, 'utf8');
+    buffer.writeInt32BE(n, out.at);
+    out.at = start + n;
     return true;
   },
   boolean(out, cell) {
