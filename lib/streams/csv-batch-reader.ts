@@ -14,11 +14,11 @@
  */
 import { isAscii } from 'node:buffer';
 import { Transform, type TransformCallback } from 'node:stream';
-import { RowPreparer, type RowPreparerOptions } from '../core/row-preparer.js';
-import { sliceRows, type Tensor } from '../core/tensor.js';
+import type { RowPreparer, RowPreparerOptions } from '../core/row-preparer.js';
 import { CsvRecordReader } from '../io/csv-source.js';
 import type { TextRecord } from '../io/table.js';
-import type { Batch, PreparedRow } from '../types.js';
+import type { PreparedRow } from '../types.js';
+import { BatchBuilder } from './batch-builder.js';
 
 const LF = 10;
 const CR = 13;
@@ -55,12 +55,7 @@ class BatchRow implements PreparedRow {
 }
 
 export class CsvBatchReader extends Transform {
-  /** Decides each row; its `counts`, `columns` and `busyMs` are the run's, as the Preprocessor's would be. */
-  readonly rows: RowPreparer;
-  readonly #batchSize: number;
-  #tensors: Tensor[];
-  #batch: BatchRow[] = [];
-  #index = 0;
+  readonly #batch: BatchBuilder<BatchRow>;
   /** Before the header line has been read, the bytes so far; after it, an unfinished line. */
   #carry: Buffer | undefined;
   /** Lines read so far (blank ones included). */
@@ -78,9 +73,12 @@ export class CsvBatchReader extends Transform {
       readableHighWaterMark: 2,
       ...(options.signal === undefined ? {} : { signal: options.signal }),
     });
-    this.rows = new RowPreparer(options);
-    this.#batchSize = options.batchSize;
-    this.#tensors = options.plan.allocate(this.#batchSize);
+    this.#batch = new BatchBuilder(options, options.batchSize);
+  }
+
+  /** Decides each row; its `counts`, `columns` and `busyMs` are the run's, as the Preprocessor's would be. */
+  get rows(): RowPreparer {
+    return this.#batch.rows;
   }
 
   override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
@@ -140,7 +138,8 @@ export class CsvBatchReader extends Transform {
       .then(() => this.#full?.end())
       .then(() => {
         this.#rethrow();
-        if (this.#batch.length > 0) this.#emit();
+        const last = this.#batch.take();
+        if (last !== undefined) this.push(last);
       })
       .then(() => callback(), callback);
   }
@@ -222,18 +221,10 @@ export class CsvBatchReader extends Transform {
 
   /** Writes a row's inputs into the batch's tensors and adds it to the batch, unless it is passed over. */
   #prepared(record: TextRecord, text: string | undefined): void {
-    const row = this.rows.prepare(record, this.#tensors, this.#batch.length);
+    const row = this.#batch.prepare(record);
     if (row === undefined) return;
-    this.#batch.push(new BatchRow(record, row, text));
-    if (this.#batch.length === this.#batchSize) this.#emit();
-  }
-
-  #emit(): void {
-    const rows = this.#batch;
-    const inputs = rows.length === this.#batchSize ? this.#tensors : sliceRows(this.#tensors, 0, rows.length);
-    this.#batch = [];
-    this.#tensors = this.rows.plan.allocate(this.#batchSize);
-    this.push({ index: this.#index++, rows, inputs } satisfies Batch);
+    const full = this.#batch.add(new BatchRow(record, row, text));
+    if (full !== undefined) this.push(full);
   }
 
   /** Starts the full reader on `rest`, the input from the first line that is not plain. */

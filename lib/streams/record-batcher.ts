@@ -6,9 +6,9 @@
  * them. A Parquet or PostgreSQL run spent a quarter of its time collecting such short-lived garbage.
  */
 import { Transform, type TransformCallback } from 'node:stream';
-import { RowPreparer, type RowPreparerOptions } from '../core/row-preparer.js';
-import { sliceRows, type Tensor } from '../core/tensor.js';
-import type { Batch, PreparedRow, SourceRecord } from '../types.js';
+import type { RowPreparer, RowPreparerOptions } from '../core/row-preparer.js';
+import type { PreparedRow, SourceRecord } from '../types.js';
+import { BatchBuilder } from './batch-builder.js';
 
 export interface RecordBatcherOptions extends RowPreparerOptions {
   /** Rows per batch. */
@@ -17,12 +17,7 @@ export interface RecordBatcherOptions extends RowPreparerOptions {
 }
 
 export class RecordBatcher extends Transform {
-  /** Decides each row; its `counts`, `columns` and `busyMs` are the run's, as the Preprocessor's would be. */
-  readonly rows: RowPreparer;
-  readonly #batchSize: number;
-  #tensors: Tensor[];
-  #batch: PreparedRow[] = [];
-  #index = 0;
+  readonly #batch: BatchBuilder<PreparedRow>;
 
   constructor(options: RecordBatcherOptions) {
     super({
@@ -32,40 +27,36 @@ export class RecordBatcher extends Transform {
       readableHighWaterMark: 2,
       ...(options.signal === undefined ? {} : { signal: options.signal }),
     });
-    this.rows = new RowPreparer(options);
-    this.#batchSize = options.batchSize;
-    this.#tensors = options.plan.allocate(this.#batchSize);
+    this.#batch = new BatchBuilder(options, options.batchSize);
+  }
+
+  /** Decides each row; its `counts`, `columns` and `busyMs` are the run's, as the Preprocessor's would be. */
+  get rows(): RowPreparer {
+    return this.#batch.rows;
   }
 
   override _transform(record: SourceRecord, _encoding: BufferEncoding, callback: TransformCallback): void {
     let row: number | undefined;
     try {
-      row = this.rows.prepare(record, this.#tensors, this.#batch.length);
+      row = this.#batch.prepare(record);
     } catch (err) {
       callback(err as Error);
       return;
     }
     if (row !== undefined) {
-      this.#batch.push(
+      const full = this.#batch.add(
         record.file === undefined
           ? { line: record.line, values: record.values, row }
           : { line: record.line, values: record.values, row, file: record.file },
       );
-      if (this.#batch.length === this.#batchSize) this.#emit();
+      if (full !== undefined) this.push(full);
     }
     callback();
   }
 
   override _flush(callback: TransformCallback): void {
-    if (this.#batch.length > 0) this.#emit();
+    const last = this.#batch.take();
+    if (last !== undefined) this.push(last);
     callback();
-  }
-
-  #emit(): void {
-    const rows = this.#batch;
-    const inputs = rows.length === this.#batchSize ? this.#tensors : sliceRows(this.#tensors, 0, rows.length);
-    this.#batch = [];
-    this.#tensors = this.rows.plan.allocate(this.#batchSize);
-    this.push({ index: this.#index++, rows, inputs } satisfies Batch);
   }
 }
