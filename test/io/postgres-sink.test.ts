@@ -27,6 +27,16 @@ const SCORED: Column[] = [
   { name: 'p_yes', type: 'float64' },
 ];
 
+/** A column of each type. */
+const EVERY_TYPE: Column[] = [
+  { name: 'text', type: 'string' },
+  { name: 'flag', type: 'boolean' },
+  { name: 'small', type: 'int32' },
+  { name: 'big', type: 'int64' },
+  { name: 'single', type: 'float32' },
+  { name: 'double', type: 'float64' },
+];
+
 /** Writes the columns' first batch (no rows) and then `batches`, and ends the stream. */
 async function write(sink: RecordSink, columns: readonly Column[], batches: Cell[][][]): Promise<void> {
   for (const rows of [[], ...batches])
@@ -91,15 +101,7 @@ t.test('PostgreSQL sink', { skip: SKIP_WITHOUT_POSTGRES }, async (t) => {
   const db = await startPostgres(t);
 
   t.test('creates the table with typed columns; COPY keeps every value', async (t) => {
-    const columns: Column[] = [
-      { name: 'text', type: 'string' },
-      { name: 'flag', type: 'boolean' },
-      { name: 'small', type: 'int32' },
-      { name: 'big', type: 'int64' },
-      { name: 'single', type: 'float32' },
-      { name: 'double', type: 'float64' },
-      { name: 'Mixed Case "name"', type: 'string' },
-    ];
+    const columns: Column[] = [...EVERY_TYPE, { name: 'Mixed Case "name"', type: 'string' }];
     const rows: Cell[][] = [
       ['tab\there', true, -2147483648, 9223372036854775807n, 0.1, 1e-300, 'a'],
       ['new\nline\r\nand cr\r', false, 2147483647, -9223372036854775808n, -3.5, NaN, 'b'],
@@ -139,14 +141,7 @@ t.test('PostgreSQL sink', { skip: SKIP_WITHOUT_POSTGRES }, async (t) => {
   t.test(
     'the same rows through binary COPY (a table of our types) and text COPY (other types)',
     async (t) => {
-      const columns: Column[] = [
-        { name: 'text', type: 'string' },
-        { name: 'flag', type: 'boolean' },
-        { name: 'small', type: 'int32' },
-        { name: 'big', type: 'int64' },
-        { name: 'single', type: 'float32' },
-        { name: 'double', type: 'float64' },
-      ];
+      const columns = EVERY_TYPE;
       const rows: Cell[][] = [
         ['ü€😀 \\N', true, -7, -9007199254740991, 3.4028234663852886e38, 5e-324],
         ['', false, 2147483647, 9007199254740991, -1.401298464324817e-45, -0],
