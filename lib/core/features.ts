@@ -118,17 +118,15 @@ export function featuresFromValues(
       const { transform } = step;
       // A typed source's number is the value; any other cell is read as the text a CSV of it would hold, made
       // only when needed (a number's text costs ~5 % of a Parquet run's CPU).
-      const textOf = (): string | undefined =>
-        typeof cell === 'string' || cell === undefined ? cell : cellText(cell);
       let value: number;
-      if (transform.type === 'number') value = typeof cell === 'number' ? cell : decimalValue(textOf());
+      if (transform.type === 'number') value = typeof cell === 'number' ? cell : decimalValue(textOf(cell));
       else {
-        const doy = dayOfYearValue(textOf());
+        const doy = dayOfYearValue(textOf(cell));
         value = Number.isNaN(doy) ? Number.NaN : dayOfYearFeature(transform, doy);
       }
       if (Number.isNaN(value)) {
         // Not the fast path's: refused, or taken only by the full parser (a time, spaces around a number).
-        const parsed = rawFeatureOf(step.spec, textOf());
+        const parsed = rawFeatureOf(step.spec, textOf(cell));
         if (!parsed.ok) {
           raw[i] = Number.NaN;
           reason ??= `${step.label}: ${parsed.reason}`;
@@ -144,6 +142,11 @@ export function featuresFromValues(
     }
     return reason;
   };
+}
+
+/** A cell as the text a CSV of it would hold (a string as it is). */
+function textOf(cell: Cell | undefined): string | undefined {
+  return typeof cell === 'string' || cell === undefined ? cell : cellText(cell);
 }
 
 /** Columns the feature spec reads, in first-use order, without repeats. */
