@@ -8,5 +8,6 @@ import type { Cell } from '../io/table.js';
 export function cellText(cell: Cell | undefined): string {
   if (typeof cell === 'string') return cell;
   if (cell === null || cell === undefined) return '';
-  return String(cell);
+  // String() drops the sign of -0, which a float column can hold.
+  return Object.is(cell, -0) ? '-0' : String(cell);
 }

@@ -8,6 +8,7 @@
  * - text otherwise (an existing table of other types: a string into a `date`, an int32 into a `bigint`):
  *   PostgreSQL parses each value for its column and names any it refuses.
  */
+import { cellText } from '../core/cell-text.js';
 import { BatchInferError, ErrorCodes, show } from '../errors.js';
 import type { Cell, Column, ColumnType } from './table.js';
 
@@ -62,9 +63,8 @@ const ESCAPES: Readonly<Record<string, string>> = { '\\': '\\\\', '\t': '\\t', '
 function textCell(cell: Cell): string {
   if (cell === null) return '\\N';
   if (typeof cell === 'string') return cell.replace(/[\\\t\n\r]/g, (char) => ESCAPES[char] ?? char);
-  // Numbers as JavaScript writes them (NaN and ±Infinity are PostgreSQL's spellings too; String() drops the
-  // sign of -0); bigint exactly.
-  return Object.is(cell, -0) ? '-0' : String(cell);
+  // Numbers as a CSV holds them (NaN and ±Infinity are PostgreSQL's spellings too); bigint exactly.
+  return cellText(cell);
 }
 
 /** The binary format's header: signature, flags (no OIDs), no header extension. */
