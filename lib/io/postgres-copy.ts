@@ -24,7 +24,6 @@ export const BINARY_TYPNAMES: Readonly<Record<ColumnType, string>> = {
 
 /** An encoder of batches of rows, and of what ends the data (after the last batch, before the COPY ends). */
 export interface CopyEncoder {
-  format: 'binary' | 'text';
   /** The SQL option of the COPY statement: `(FORMAT binary)`, or nothing for text. */
   option: string;
   encode(rows: readonly (readonly Cell[])[]): Buffer | string;
@@ -41,10 +40,9 @@ export function copyEncoder(
   target: string,
 ): CopyEncoder {
   const binary = columns.every((column, c) => typnames[c] === BINARY_TYPNAMES[column.type]);
-  if (!binary) return { format: 'text', option: '', encode: copyText, end: () => undefined };
+  if (!binary) return { option: '', encode: copyText, end: () => undefined };
   const encoder = new BinaryRows(columns, target);
   return {
-    format: 'binary',
     option: ' (FORMAT binary)',
     encode: (rows) => encoder.encode(rows),
     end: () => encoder.end(),
