@@ -8,35 +8,16 @@ import t from 'tap';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
-import { startPostgres, SKIP_WITHOUT_POSTGRES, type TestPostgres } from '../support/postgres.js';
-import { tempDir, WEATHER_CSV } from '../helpers.js';
+import {
+  loadWeatherTable,
+  startPostgres,
+  SKIP_WITHOUT_POSTGRES,
+  type TestPostgres,
+} from '../support/postgres.js';
+import { tempDir } from '../helpers.js';
 import { killWhileWriting, runCli } from './spawn-cli.js';
 
-const COLUMNS = 'location, date, precipitation, temp_max, temp_min, wind, weather';
-
 /** data/weather.csv as a typed table, with two NULL precipitations (rows the CSV has as empty cells). */
-async function loadWeather(pg: TestPostgres, table: string): Promise<void> {
-  const rows = parse<Record<string, string>>(await readFile(WEATHER_CSV, 'utf8'), { columns: true });
-  await pg.sql(
-    `CREATE TABLE ${table} (id serial PRIMARY KEY, location text, date date, precipitation double precision,
-       temp_max double precision, temp_min double precision, wind double precision, weather text)`,
-  );
-  const values = rows.map((r, i) => [
-    r.location,
-    r.date,
-    i === 6 || i === 999 ? null : Number(r.precipitation),
-    Number(r.temp_max),
-    Number(r.temp_min),
-    Number(r.wind),
-    r.weather,
-  ]);
-  for (let i = 0; i < values.length; i += 500) {
-    const chunk = values.slice(i, i + 500);
-    const params = chunk.map((_, j) => `(${[1, 2, 3, 4, 5, 6, 7].map((k) => `$${j * 7 + k}`).join(', ')})`);
-    await pg.sql(`INSERT INTO ${table} (${COLUMNS}) VALUES ${params.join(', ')}`, chunk.flat());
-  }
-}
-
 /** The CSV a `COPY … TO STDOUT` export of the table would give: what a user would score without us. */
 async function exportCsv(pg: TestPostgres, table: string, path: string): Promise<void> {
   const rows = await pg.sql(
@@ -52,7 +33,7 @@ async function exportCsv(pg: TestPostgres, table: string, path: string): Promise
 
 t.test('PostgreSQL', { skip: SKIP_WITHOUT_POSTGRES }, async (t) => {
   const pg = await startPostgres(t);
-  await loadWeather(pg, 'weather');
+  await loadWeatherTable(pg, 'weather');
   const url = pg.url();
   const dir = await tempDir(t);
   const cli = (args: string[]) => runCli(args, { cwd: dir });

@@ -23,6 +23,7 @@ import { runCommand } from '../../bin/cli/run.js';
 import { serveCommand } from '../../bin/cli/serve.js';
 import { EXIT_DATA, EXIT_USAGE } from '../../bin/cli/exit-codes.js';
 import { startServer, tempDir, WEATHER_CSV } from '../helpers.js';
+import { loadDag } from '../support/load-dag.js';
 
 const exec = promisify(execFile);
 const DEPLOY = join(PACKAGE_ROOT, 'deploy');
@@ -129,15 +130,7 @@ const dag = await text('airflow/batch_infer_dag.py');
 const postgresDag = await text('airflow/score_postgres_table.py');
 const xcomWrapper = await text('airflow/xcom_wrapper.sh');
 /** batch_infer_dag.py loaded with stand-ins for Airflow (test/deploy/load_dag.py): what plan_shards returns. */
-const loadedDag = JSON.parse(
-  (
-    await exec('python3', [
-      '-B',
-      join(PACKAGE_ROOT, 'test', 'deploy', 'load_dag.py'),
-      join(DEPLOY, 'airflow', 'batch_infer_dag.py'),
-    ])
-  ).stdout,
-) as { calls: { expand: Obj | null }[]; constants: Obj };
+const loadedDag = await loadDag<{ calls: { expand: Obj | null }[]; constants: Obj }>('batch_infer_dag.py');
 const dagShardArgs = arr(obj(loadedDag.calls[0]?.expand ?? null, 'expand').arguments, 'arguments').map(
   strings,
 );
@@ -783,13 +776,18 @@ t.test('every inline shell script parses (sh -n)', async (t) => {
   }
 });
 
+/** A Job container's shell script, writing under `dir` instead of /data/output and echoing the batch-infer call. */
+function echoedScript(container: Obj | undefined, dir: string): string {
+  return (strings(container?.command)[2] ?? '')
+    .replaceAll('/data/output', join(dir, 'output'))
+    .replace('exec batch-infer', 'exec echo batch-infer');
+}
+
 t.test('the Kubernetes job scripts pass the run’s folder as --output, with the shard', async (t) => {
   for (const [what, spec] of jobSpecs) {
     const dir = await tempDir(t);
     const [container] = containers(at(spec, 'template.spec'));
-    const script = (strings(container?.command)[2] ?? '')
-      .replaceAll('/data/output', join(dir, 'output'))
-      .replace('exec batch-infer', 'exec echo batch-infer');
+    const script = echoedScript(container, dir);
     const { stdout } = await exec('sh', ['-c', script, 'batch-infer', ...strings(container?.args)], {
       env: {
         ...process.env,
@@ -855,9 +853,7 @@ t.test(
 t.test('the PostgreSQL Job script names the shard’s side files from its index', async (t) => {
   const dir = await tempDir(t);
   const [container] = containers(at(postgresJobSpec, 'template.spec'));
-  const script = (strings(container?.command)[2] ?? '')
-    .replaceAll('/data/output', join(dir, 'output'))
-    .replace('exec batch-infer', 'exec echo batch-infer');
+  const script = echoedScript(container, dir);
   const { stdout } = await exec('sh', ['-c', script, 'batch-infer', ...strings(container?.args)], {
     env: {
       ...process.env,

@@ -10,22 +10,21 @@
 //   password from the Secret.
 import t from 'tap';
 import { execFile } from 'node:child_process';
-import { chmod, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { chmod, mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { parse as parseCsv } from 'csv-parse/sync';
 import { parse as parseYaml } from 'yaml';
-import type { Test } from 'tap';
 import { PACKAGE_ROOT } from '../../lib/package-root.js';
 import { parseCommandArgs } from '../../bin/cli/command.js';
 import { runCommand } from '../../bin/cli/run.js';
 import { EXIT_DATA, EXIT_USAGE } from '../../bin/cli/exit-codes.js';
-import { startPostgres, SKIP_WITHOUT_POSTGRES, type TestPostgres } from '../support/postgres.js';
+import { tempDir } from '../helpers.js';
+import { loadDag } from '../support/load-dag.js';
+import { loadWeatherTable, startPostgres, SKIP_WITHOUT_POSTGRES } from '../support/postgres.js';
 
 const exec = promisify(execFile);
 const DEPLOY = join(PACKAGE_ROOT, 'deploy');
-const WEATHER_CSV = join(PACKAGE_ROOT, 'data', 'weather.csv');
 // Two dozen CLI runs, four at a time.
 t.setTimeout(600_000);
 
@@ -33,12 +32,6 @@ type Obj = Record<string, unknown>;
 const obj = (v: unknown): Obj => v as Obj;
 const list = (v: unknown): unknown[] => (Array.isArray(v) ? v : []);
 const strings = (v: unknown): string[] => list(v).map(String);
-
-async function tempDir(t: Test): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), 'batch-infer-deploy-pg-'));
-  t.teardown(() => rm(dir, { recursive: true, force: true }));
-  return dir;
-}
 
 // ---------------------------------------------------------------------------------------------------------------
 // The artifacts
@@ -55,19 +48,7 @@ const plainEnv = Object.fromEntries(
 );
 const manifestUrl = podArgs[podArgs.indexOf('--input') + 1] ?? '';
 
-interface LoadedDag {
-  calls: { operator: string; partial: Obj; expand: Obj | null }[];
-  constants: Obj;
-}
-const loaded = JSON.parse(
-  (
-    await exec('python3', [
-      '-B',
-      join(PACKAGE_ROOT, 'test', 'deploy', 'load_dag.py'),
-      join(DEPLOY, 'airflow', 'score_postgres_table.py'),
-    ])
-  ).stdout,
-) as LoadedDag;
+const loaded = await loadDag('score_postgres_table.py');
 const score = loaded.calls[0];
 const dagArguments = list(score?.expand?.arguments).map(strings);
 const connId = String(loaded.constants.CONN_ID);
@@ -104,32 +85,6 @@ t.test(
 // Running them
 
 /** data/weather.csv as the table `weather`, with an id and two NULL precipitations (rejected rows). */
-async function loadWeather(pg: TestPostgres): Promise<number> {
-  const rows = parseCsv<Record<string, string>>(await readFile(WEATHER_CSV, 'utf8'), { columns: true });
-  await pg.sql(
-    `CREATE TABLE weather (id serial PRIMARY KEY, location text, date date, precipitation double precision,
-       temp_max double precision, temp_min double precision, wind double precision, weather text)`,
-  );
-  for (let i = 0; i < rows.length; i += 500) {
-    const chunk = rows
-      .slice(i, i + 500)
-      .map((r, j) => [
-        r.location,
-        r.date,
-        i + j === 6 || i + j === 999 ? null : Number(r.precipitation),
-        Number(r.temp_max),
-        Number(r.temp_min),
-        Number(r.wind),
-        r.weather,
-      ]);
-    const params = chunk.map((_, j) => `(${[1, 2, 3, 4, 5, 6, 7].map((k) => `$${j * 7 + k}`).join(', ')})`);
-    await pg.sql(
-      `INSERT INTO weather (location, date, precipitation, temp_max, temp_min, wind, weather) VALUES ${params.join(', ')}`,
-      chunk.flat(),
-    );
-  }
-  return rows.length;
-}
 
 /** `batch-infer` on PATH: the CLI from source, as test/cli/spawn-cli.ts runs it. */
 async function cliOnPath(dir: string): Promise<string> {
@@ -170,7 +125,7 @@ interface Summary {
 
 t.test('against PostgreSQL', { skip: SKIP_WITHOUT_POSTGRES }, async (t) => {
   const pg = await startPostgres(t);
-  const total = await loadWeather(pg);
+  const total = await loadWeatherTable(pg, 'weather');
   const scoredRows = total - 2;
   const dir = await tempDir(t);
   const bin = await cliOnPath(dir);

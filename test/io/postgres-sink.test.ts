@@ -16,6 +16,7 @@ import { postgresSink, type IfExists } from '../../lib/io/postgres-sink.js';
 import { postgresSource } from '../../lib/io/postgres-source.js';
 import type { Cell, Column, RecordSink, SourceRecord } from '../../lib/io/table.js';
 import { PACKAGE_ROOT } from '../../lib/package-root.js';
+import { failure } from '../helpers.js';
 import { SKIP_WITHOUT_POSTGRES, startPostgres, type TestPostgres } from '../support/postgres.js';
 
 const TSX = import.meta.resolve('tsx');
@@ -66,15 +67,6 @@ async function count(db: TestPostgres, table: string): Promise<number | string> 
   } catch (err) {
     return (err as Error).message;
   }
-}
-
-async function failure(promise: Promise<unknown>): Promise<{ code?: string; message: string }> {
-  try {
-    await promise;
-  } catch (err) {
-    return err as { code?: string; message: string };
-  }
-  throw new Error('did not fail');
 }
 
 /** Waits until the server shows what `sql` counts (a backend in COPY, one waiting for a lock). */

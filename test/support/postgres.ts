@@ -18,8 +18,10 @@ import { chmod, chown, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { parse as parseCsv } from 'csv-parse/sync';
 import pg from 'pg';
 import type { Test } from 'tap';
+import { PACKAGE_ROOT } from '../../lib/package-root.js';
 import { freePort } from './free-port.js';
 
 const exec = promisify(execFile);
@@ -174,4 +176,37 @@ async function run(
 async function idOf(user: string, flag: '-u' | '-g'): Promise<number> {
   const { stdout } = await exec('id', [flag, user]);
   return Number(stdout.trim());
+}
+
+/**
+ * The bundled weather CSV as table `table` (an `id serial` key, typed columns), with precipitation null in rows
+ * 7 and 1,000 (0-based 6 and 999) so that nulls and rejects are exercised; returns the rows loaded.
+ */
+export async function loadWeatherTable(db: TestPostgres, table: string): Promise<number> {
+  const rows = parseCsv<Record<string, string>>(
+    await readFile(join(PACKAGE_ROOT, 'data', 'weather.csv'), 'utf8'),
+    { columns: true },
+  );
+  await db.sql(
+    `CREATE TABLE ${table} (id serial PRIMARY KEY, location text, date date, precipitation double precision,
+       temp_max double precision, temp_min double precision, wind double precision, weather text)`,
+  );
+  const values = rows.map((r, i) => [
+    r.location,
+    r.date,
+    i === 6 || i === 999 ? null : Number(r.precipitation),
+    Number(r.temp_max),
+    Number(r.temp_min),
+    Number(r.wind),
+    r.weather,
+  ]);
+  for (let i = 0; i < values.length; i += 500) {
+    const chunk = values.slice(i, i + 500);
+    const params = chunk.map((_, j) => `(${[1, 2, 3, 4, 5, 6, 7].map((k) => `$${j * 7 + k}`).join(', ')})`);
+    await db.sql(
+      `INSERT INTO ${table} (location, date, precipitation, temp_max, temp_min, wind, weather) VALUES ${params.join(', ')}`,
+      chunk.flat(),
+    );
+  }
+  return rows.length;
 }
