@@ -75,10 +75,16 @@ export class OutputRows {
       ...(classifier === undefined
         ? []
         : [
-            { name: 'prediction', type: 'string' as const },
-            ...classifier.labels.map((l) => ({ name: `probability_${l}`, type: 'float32' as const })),
+            { name: 'prediction', type: 'string' as const, required: true },
+            ...classifier.labels.map((l) => ({
+              name: `probability_${l}`,
+              type: 'float32' as const,
+              required: true,
+            })),
           ]),
-      ...plan.plain.flatMap((p) => p.columns.map((name) => ({ name, type: columnTypeOf(p.datatype) }))),
+      ...plan.plain.flatMap((p) =>
+        p.columns.map((name) => ({ name, type: columnTypeOf(p.datatype), required: true })),
+      ),
     ];
     return this.#columns;
   }

@@ -81,11 +81,14 @@ type Decision = { reader: ColumnReader; raw: boolean } | Unsupported;
 function columnReader(node: SchemaTree): Decision {
   const { element } = node;
   const name = element.name;
+  const nested = node.children.length > 0 || element.repetition_type === 'REPEATED';
+  // A REQUIRED column has no nulls; a sink can say so again (a Parquet copy keeps it REQUIRED).
+  const required = !nested && element.repetition_type === 'REQUIRED' ? { required: true } : {};
   const make = (type: Column['type'], cell: (value: unknown) => Cell, raw = false): Decision => ({
-    reader: { column: { name, type }, cell },
+    reader: { column: { name, type, ...required }, cell },
     raw,
   });
-  if (node.children.length > 0 || element.repetition_type === 'REPEATED') return make('string', nestedCell);
+  if (nested) return make('string', nestedCell);
   const logical = element.logical_type;
   const converted = element.converted_type;
   if (

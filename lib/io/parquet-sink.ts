@@ -1,8 +1,8 @@
 /**
- * Parquet output with typed columns (lib/io/table.ts's ColumnType onto Parquet's, all OPTIONAL so any cell may
- * be null), written incrementally: rows are held until a row group is full, the group is encoded by
- * hyparquet-writer's ParquetWriter and its bytes written to the file before more rows are taken. Memory holds
- * one row group, whatever the output's size. The footer (schema, row groups, page indexes) is written at the
+ * Parquet output with typed columns (lib/io/table.ts's ColumnType onto Parquet's; OPTIONAL, so any cell may be
+ * null, except a column marked `required`, such as a model's outputs), written incrementally: rows are held
+ * until a row group is full, the group is encoded by hyparquet-writer's ParquetWriter and its bytes written to
+ * the file before more rows are taken. Memory holds one row group, whatever the output's size. The footer (schema, row groups, page indexes) is written at the
  * end; the file is written under a temporary name and renamed by `commit()` (atomic-file.ts), so a failed or
  * killed run leaves no partial Parquet file.
  *
@@ -116,6 +116,7 @@ class ParquetStream extends Writable {
   readonly #codec: CompressionCodec;
   #columns: readonly Column[] = [];
   #fits: ((cell: Exclude<Cell, null>) => unknown)[] = [];
+  #required: boolean[] = [];
   #writer: ParquetWriter | undefined;
   readonly #bytes: FileBytes;
   /**
@@ -159,13 +160,16 @@ class ParquetStream extends Writable {
     if (this.#writer === undefined) this.#start(batch.columns);
     const fits = this.#fits;
     const values = this.#values;
+    const required = this.#required;
     for (const row of batch.rows) {
       const at = this.#count;
       for (let c = 0; c < fits.length; c++) {
         const cell = row[c] ?? null;
         const column = values[c] as ColumnValues;
-        if (cell === null) column.setNull(at);
-        else {
+        if (cell === null) {
+          if (required[c] === true) throw this.#misfit(c, cell);
+          column.setNull(at);
+        } else {
           const value = (fits[c] as (cell: Exclude<Cell, null>) => unknown)(cell);
           if (value === undefined) throw this.#misfit(c, cell);
           column.set(at, value);
@@ -178,10 +182,15 @@ class ParquetStream extends Writable {
   #start(columns: readonly Column[]): void {
     this.#columns = columns;
     this.#fits = columns.map((c) => FIT[c.type]);
+    this.#required = columns.map((c) => c.required === true);
     this.#values = columns.map((c) => columnValues(c.type, this.#rowGroupRows));
     const schema: SchemaElement[] = [
       { name: 'root', num_children: columns.length },
-      ...columns.map((c) => ({ name: c.name, repetition_type: 'OPTIONAL' as const, ...ELEMENTS[c.type] })),
+      ...columns.map((c) => ({
+        name: c.name,
+        repetition_type: c.required === true ? ('REQUIRED' as const) : ('OPTIONAL' as const),
+        ...ELEMENTS[c.type],
+      })),
     ];
     this.#writer = new ParquetWriter({
       writer: this.#bytes,
@@ -216,7 +225,7 @@ class ParquetStream extends Writable {
     });
   }
 
-  #misfit(c: number, cell: Exclude<Cell, null>): BatchInferError {
+  #misfit(c: number, cell: Cell): BatchInferError {
     const column = this.#columns[c] as Column;
     const shown = typeof cell === 'bigint' ? `${cell}n` : show(cell);
     return outputError(

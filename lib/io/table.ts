@@ -25,6 +25,11 @@ export type ColumnType = 'string' | 'boolean' | 'int32' | 'int64' | 'float32' | 
 export interface Column {
   name: string;
   type: ColumnType;
+  /**
+   * True when no cell of the column is null (a model's outputs): a Parquet sink writes it REQUIRED, which
+   * spares readers and writers its definition levels. A null cell in it fails the sink like a misfit.
+   */
+  required?: boolean;
 }
 
 /** What a source tells of its size before it is read, for progress and for splitting it into shards. */

@@ -200,6 +200,48 @@ t.test('cells are fitted to their column: text of numbers, safe integers as int6
   await sink.discard();
 });
 
+t.test(
+  'a required column is REQUIRED in the file and read back as required; a null in it fails',
+  async (t) => {
+    const dir = await tempDir(t);
+    const path = join(dir, 'required.parquet');
+    const columns: Column[] = [
+      { name: 'id', type: 'string' },
+      { name: 'score', type: 'float32', required: true },
+    ];
+    await write(path, [
+      {
+        columns,
+        rows: [
+          ['a', 0.5],
+          [null, -0.25],
+        ],
+      },
+    ]);
+    const metadata = parquetMetadata((await readFile(path)).buffer);
+    t.same(
+      metadata.schema.slice(1).map((e) => e.repetition_type),
+      ['OPTIONAL', 'REQUIRED'],
+    );
+    const records = await read(parquetSource(path));
+    t.same(records[0]?.columns, columns, 'the source says which columns are required');
+    t.same(
+      records.slice(1).map((r) => r.values),
+      [
+        ['a', 0.5],
+        [null, -0.25],
+      ],
+    );
+    const sink = parquetSink(join(dir, 'null.parquet'));
+    sink.stream.end({ columns, rows: [['b', null]] });
+    const [error] = (await once(sink.stream, 'error')) as [{ code: string; message: string }];
+    t.equal(error.code, ErrorCodes.OUTPUT_WRITE);
+    t.match(error.message, /column "score" is float32, a cell is null/);
+    await sink.discard();
+    t.same(await readdir(dir), ['required.parquet'], 'no partial file');
+  },
+);
+
 t.test('options are checked', async (t) => {
   const bad = async (f: () => unknown) => failure(Promise.resolve().then(f));
   t.match(await bad(() => parquetSink('x.parquet', { rowGroupRows: 0 })), {
