@@ -21,10 +21,12 @@ export { Postprocessor, type PostprocessorOptions, formatProbability } from './s
 export { createCsvParser } from './io/csv-source.js';
 export { JsonlParser } from './io/jsonl-source.js';
 export {
+  isColumnBatch,
   isRecordSink,
   isRecordSource,
   type Cell,
   type Column,
+  type ColumnBatch,
   type ColumnType,
   type RecordSink,
   type RecordSource,

@@ -299,7 +299,12 @@ function outputStage(
         'Option `shadowVersion` writes a CSV output: the challenger columns have no place in a Parquet file or a table yet',
         { context: { option: 'shadowVersion' } },
       );
-    return new RowsPostprocessor({ plan, inputColumns: () => stages.preprocessor.columnTypes, ...keep });
+    return new RowsPostprocessor({
+      plan,
+      inputColumns: () => stages.preprocessor.columnTypes,
+      columnar: output.columnar === true,
+      ...keep,
+    });
   }
   const format = { inputColumns: () => stages.preprocessor.columns, ...keep };
   // Both write the CSV text themselves (csv-stringify's bytes, without its per-row cost).

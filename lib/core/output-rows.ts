@@ -4,7 +4,7 @@
  * source gave them (a CSV's are strings); `prediction` is a string (the label, whatever the label output's
  * datatype); probabilities are float32; every other output's elements take its datatype's column type.
  */
-import type { Cell, Column, ColumnType, RowBatch } from '../io/table.js';
+import type { Cell, Column, ColumnBatch, ColumnType, RowBatch } from '../io/table.js';
 import type { ScoredBatch } from '../types.js';
 import { fromHalfBits } from './fp16.js';
 import { argmaxRow } from './metrics.js';
@@ -54,7 +54,8 @@ function elementCell(tensor: Tensor, i: number): Cell {
 export class OutputRows {
   readonly #plan: OutputPlan;
   readonly #keepColumns: readonly string[] | undefined;
-  #keep: number[] | undefined;
+  /** The positions of the input columns the output keeps, in its order. */
+  #kept: readonly number[] = [];
   #columns: readonly Column[] | undefined;
 
   constructor(plan: OutputPlan, keepColumns?: readonly string[]) {
@@ -67,11 +68,11 @@ export class OutputRows {
     if (this.#columns !== undefined) return this.#columns;
     const names = input.map((c) => c.name);
     const keep = this.#keepColumns;
-    if (keep !== undefined) this.#keep = keptPositions(keep, names);
+    this.#kept = keep === undefined ? names.map((_, j) => j) : keptPositions(keep, names);
     const plan = this.#plan;
     const classifier = plan.classifier;
     this.#columns = [
-      ...(this.#keep === undefined ? input : this.#keep.map((j) => input[j] as Column)),
+      ...this.#kept.map((j) => input[j] as Column),
       ...(classifier === undefined
         ? []
         : [
@@ -89,28 +90,50 @@ export class OutputRows {
     return this.#columns;
   }
 
-  /** A scored batch as output rows; `columns` must have been called. */
-  batch(batch: ScoredBatch): RowBatch {
+  /**
+   * A scored batch as output columns; `columns` must have been called. The kept input columns are arrays of
+   * the rows' cells, each probability a Float32Array of its own, other outputs arrays of cells.
+   */
+  columnBatch(batch: ScoredBatch): ColumnBatch {
     const columns = this.#columns as readonly Column[];
     const { classifier, plain } = this.#plan;
-    const keep = this.#keep;
-    const labels = classifier?.labels ?? [];
-    const k = labels.length;
-    const probabilities = probabilitiesOf(batch, classifier?.probabilities);
-    const label = classifier?.label === undefined ? undefined : outputTensor(batch, classifier.label);
-    const outputs = plain.map((p) => ({ tensor: outputTensor(batch, p.name), width: p.columns.length }));
-    const rows = batch.rows.map((row, i) => {
-      const cells: Cell[] = keep === undefined ? [...row.values] : keep.map((j) => row.values[j] ?? null);
-      if (classifier !== undefined) {
-        cells.push(
-          label === undefined ? (labels[argmaxRow(probabilities, i, k)] as string) : elementText(label, i),
-        );
-        for (let j = 0; j < k; j++) cells.push(probabilities[i * k + j] as number);
+    const { rows } = batch;
+    const n = rows.length;
+    const cells: ColumnBatch['cells'][number][] = [];
+    for (const j of this.#kept) cells.push(rows.map((row) => row.values[j] ?? null));
+    if (classifier !== undefined) {
+      const labels = classifier.labels;
+      const k = labels.length;
+      const probabilities = probabilitiesOf(batch, classifier.probabilities);
+      const label = classifier.label === undefined ? undefined : outputTensor(batch, classifier.label);
+      const prediction = new Array<string>(n);
+      for (let i = 0; i < n; i++)
+        prediction[i] =
+          label === undefined ? (labels[argmaxRow(probabilities, i, k)] as string) : elementText(label, i);
+      cells.push(prediction);
+      for (let j = 0; j < k; j++) {
+        const column = new Float32Array(n);
+        for (let i = 0; i < n; i++) column[i] = probabilities[i * k + j] as number;
+        cells.push(column);
       }
-      for (const { tensor, width } of outputs)
-        for (let j = 0; j < width; j++) cells.push(elementCell(tensor, i * width + j));
-      return cells;
-    });
+    }
+    for (const p of plain) {
+      const tensor = outputTensor(batch, p.name);
+      const width = p.columns.length;
+      for (let j = 0; j < width; j++) {
+        const column = new Array<Cell>(n);
+        for (let i = 0; i < n; i++) column[i] = elementCell(tensor, i * width + j);
+        cells.push(column);
+      }
+    }
+    return { columns, length: n, cells };
+  }
+
+  /** A scored batch as output rows (the column batch's, row by row); `columns` must have been called. */
+  batch(batch: ScoredBatch): RowBatch {
+    const { columns, length, cells } = this.columnBatch(batch);
+    const rows = new Array<Cell[]>(length);
+    for (let i = 0; i < length; i++) rows[i] = cells.map((column) => column[i] as Cell);
     return { columns, rows };
   }
 }

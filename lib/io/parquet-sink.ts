@@ -16,7 +16,15 @@ import { ByteWriter, ParquetWriter, type ColumnSource, type SchemaElement } from
 import { BatchInferError, ErrorCodes, show } from '../errors.js';
 import { openAtomicFile } from './atomic-file.js';
 import { outputError } from './output-error.js';
-import type { Cell, Column, ColumnType, RecordSink, RowBatch } from './table.js';
+import {
+  isColumnBatch,
+  type Cell,
+  type Column,
+  type ColumnBatch,
+  type ColumnType,
+  type RecordSink,
+  type RowBatch,
+} from './table.js';
 
 export type ParquetCompression = 'snappy' | 'gzip' | 'brotli' | 'uncompressed';
 
@@ -79,6 +87,7 @@ export function parquetSink(path: string, options: ParquetSinkOptions = {}): Rec
   const stream = new ParquetStream(path, file.stream, settings);
   return {
     kind: 'rows',
+    columnar: true,
     name: path,
     stream,
     async commit() {
@@ -138,7 +147,7 @@ class ParquetStream extends Writable {
   }
 
   override _write(
-    batch: RowBatch,
+    batch: RowBatch | ColumnBatch,
     _encoding: BufferEncoding,
     callback: (error?: Error | null) => void,
   ): void {
@@ -156,27 +165,50 @@ class ParquetStream extends Writable {
     callback(error);
   }
 
-  async #take(batch: RowBatch): Promise<void> {
+  async #take(batch: RowBatch | ColumnBatch): Promise<void> {
     if (this.#writer === undefined) this.#start(batch.columns);
-    const fits = this.#fits;
-    const values = this.#values;
-    const required = this.#required;
+    if (isColumnBatch(batch)) {
+      await this.#takeColumns(batch);
+      return;
+    }
+    const width = this.#fits.length;
     for (const row of batch.rows) {
       const at = this.#count;
-      for (let c = 0; c < fits.length; c++) {
-        const cell = row[c] ?? null;
-        const column = values[c] as ColumnValues;
-        if (cell === null) {
-          if (required[c] === true) throw this.#misfit(c, cell);
-          column.setNull(at);
-        } else {
-          const value = (fits[c] as (cell: Exclude<Cell, null>) => unknown)(cell);
-          if (value === undefined) throw this.#misfit(c, cell);
-          column.set(at, value);
-        }
-      }
+      for (let c = 0; c < width; c++) this.#put(c, at, row[c] ?? null);
       if (++this.#count >= this.#rowGroupRows) await this.#writeGroup();
     }
+  }
+
+  /** A column batch, in runs that fill the row group: a typed array of numbers is copied as it is. */
+  async #takeColumns(batch: ColumnBatch): Promise<void> {
+    const width = this.#fits.length;
+    for (let from = 0; from < batch.length;) {
+      const at = this.#count;
+      const n = Math.min(batch.length - from, this.#rowGroupRows - at);
+      for (let c = 0; c < width; c++) {
+        const cells = batch.cells[c] ?? [];
+        const column = this.#values[c] as ColumnValues;
+        if (ArrayBuffer.isView(cells) && column instanceof NumberValues && column.takesNumbers(cells))
+          column.setRun(at, cells.subarray(from, from + n));
+        else for (let i = 0; i < n; i++) this.#put(c, at + i, cells[from + i] ?? null);
+      }
+      from += n;
+      this.#count += n;
+      if (this.#count >= this.#rowGroupRows) await this.#writeGroup();
+    }
+  }
+
+  /** Cell `c` of row `at` of the group: fitted to its column, or a null where the column allows one. */
+  #put(c: number, at: number, cell: Cell): void {
+    const column = this.#values[c] as ColumnValues;
+    if (cell === null) {
+      if (this.#required[c] === true) throw this.#misfit(c, cell);
+      column.setNull(at);
+      return;
+    }
+    const value = (this.#fits[c] as (cell: Exclude<Cell, null>) => unknown)(cell);
+    if (value === undefined) throw this.#misfit(c, cell);
+    column.set(at, value);
   }
 
   #start(columns: readonly Column[]): void {
@@ -274,6 +306,17 @@ class NumberValues implements ColumnValues {
 
   set(at: number, value: unknown): void {
     this.#values[at] = value as number;
+  }
+
+  /** Whether {@link setRun} takes this typed array's numbers as they are (they fit the column's type). */
+  takesNumbers(numbers: NumberArray): boolean {
+    // Any numbers fit a float column; an int32 column takes int32s.
+    return !(this.#values instanceof Int32Array) || numbers instanceof Int32Array;
+  }
+
+  /** Rows `at` … of a run of numbers that {@link takesNumbers} accepted. */
+  setRun(at: number, numbers: NumberArray): void {
+    this.#values.set(numbers, at);
   }
 
   setNull(at: number): void {

@@ -83,6 +83,7 @@ async function parquetObjectSink(url: string): Promise<RecordSink> {
   const { uploadFileToS3 } = await import('./s3-sink.js');
   return {
     kind: 'rows',
+    columnar: true,
     stream: file.stream,
     name: redactUrl(url),
     async commit() {

@@ -91,13 +91,32 @@ export interface RowBatch {
 }
 
 /**
- * Where output rows go. `stream` takes {@link RowBatch}es (a typed sink: Parquet, PostgreSQL) or bytes (a CSV
- * sink: `kind: 'bytes'`). Nothing is visible to others until `commit()` (a file renamed into place, a
+ * The same as a {@link RowBatch}, column by column: `cells[c]` holds column `c`'s `length` cells, as an array
+ * of cells or, for a number column, a typed array of its numbers (none null). A run hands these to a sink
+ * that says it takes them ({@link RecordSink.columnar}): a model's probabilities go as the Float32Arrays they
+ * are, with no array of cells per row in between.
+ */
+export interface ColumnBatch {
+  columns: readonly Column[];
+  length: number;
+  cells: readonly (readonly Cell[] | Float32Array | Float64Array | Int32Array)[];
+}
+
+/** True for a {@link ColumnBatch} (a {@link RowBatch} has `rows` instead). */
+export function isColumnBatch(batch: RowBatch | ColumnBatch): batch is ColumnBatch {
+  return 'cells' in batch;
+}
+
+/**
+ * Where output rows go. `stream` takes {@link RowBatch}es (a typed sink: Parquet, PostgreSQL), and
+ * {@link ColumnBatch}es too when it is `columnar`, or bytes (a CSV sink: `kind: 'bytes'`). Nothing is visible to others until `commit()` (a file renamed into place, a
  * transaction committed, a multipart upload completed); `discard()` after a failure or an abort leaves the
  * target as it was. Either is called once, after the stream finished or failed.
  */
 export interface RecordSink {
   readonly kind: 'rows' | 'bytes';
+  /** A `rows` sink that takes {@link ColumnBatch}es as well as RowBatches; a run then gives it those. */
+  readonly columnar?: boolean;
   /** How logs, summaries and metrics name it: a path, or a URL with any password removed. */
   readonly name: string;
   readonly stream: Writable;

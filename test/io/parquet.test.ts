@@ -8,8 +8,9 @@ import { ErrorCodes } from '../../lib/errors.js';
 import { dateText, decimalText, timestampText } from '../../lib/io/parquet-columns.js';
 import { parquetSink, type ParquetSinkOptions } from '../../lib/io/parquet-sink.js';
 import { fileRangeReader, parquetSource, type ByteRangeReader } from '../../lib/io/parquet-source.js';
-import type { Cell, Column, RecordSource, RowBatch, SourceRecord } from '../../lib/io/table.js';
+import type { Cell, Column, ColumnBatch, RecordSource, RowBatch, SourceRecord } from '../../lib/io/table.js';
 import { tempDir } from '../helpers.js';
+import { columnBatchOf } from '../support/column-batch.js';
 
 const COLUMNS: readonly Column[] = [
   { name: 'name', type: 'string' },
@@ -32,7 +33,11 @@ function sample(i: number): Cell[] {
   ];
 }
 
-async function write(path: string, batches: RowBatch[], options?: ParquetSinkOptions): Promise<void> {
+async function write(
+  path: string,
+  batches: (RowBatch | ColumnBatch)[],
+  options?: ParquetSinkOptions,
+): Promise<void> {
   const sink = parquetSink(path, options);
   for (const batch of batches) if (!sink.stream.write(batch)) await once(sink.stream, 'drain');
   sink.stream.end();
@@ -96,6 +101,40 @@ t.test('what the sink writes the source reads back: types, nulls, row numbers', 
   t.equal(metadata.row_groups[0]?.columns[0]?.meta_data?.codec, 'SNAPPY', 'snappy by default');
   t.same(await parquetSource(path).size(), { bytes: (await stat(path)).size, rows: 20 });
 });
+
+t.test(
+  'column batches write the same file as row batches: typed arrays, cells, runs across row groups',
+  async (t) => {
+    const dir = await tempDir(t);
+    const rows = Array.from({ length: 40 }, (_, i) => sample(i));
+    // Slices that cross the row groups (7 rows); the short ones have columns with no null (typed arrays).
+    const cuts = [0, 1, 3, 4, 15, 16, 17, 33, 40];
+    const slices = cuts.slice(0, -1).map((s, k) => rows.slice(s, cuts[k + 1]));
+    const byRows = join(dir, 'rows.parquet');
+    const byColumns = join(dir, 'columns.parquet');
+    await write(
+      byRows,
+      slices.map((r) => ({ columns: COLUMNS, rows: r })),
+      { rowGroupRows: 7 },
+    );
+    const batches = slices.map((r) => columnBatchOf(COLUMNS, r));
+    t.ok(
+      batches.some((b) => b.cells.some((c) => c instanceof Float32Array)) &&
+        batches.some((b) => b.cells.some((c) => c instanceof Int32Array)),
+      'some columns come as typed arrays',
+    );
+    await write(byColumns, batches, { rowGroupRows: 7 });
+    t.same(await readFile(byColumns), await readFile(byRows), 'byte-identical files');
+    t.equal(parquetSink(byRows).columnar, true, 'the sink says it takes column batches');
+
+    // A float in an int32 column's typed array does not fit: the column is named, as for rows.
+    const sink = parquetSink(join(dir, 'misfit.parquet'));
+    sink.stream.end({ columns: [{ name: 'n', type: 'int32' }], length: 2, cells: [Float64Array.of(1, 1.5)] });
+    const [error] = (await once(sink.stream, 'error')) as [Error];
+    t.match(error.message, /column "n" is int32, a cell is 1\.5/);
+    await sink.discard();
+  },
+);
 
 t.test('each compression writes and reads back', async (t) => {
   const dir = await tempDir(t);
