@@ -56,6 +56,8 @@ export class OutputRows {
   readonly #keepColumns: readonly string[] | undefined;
   /** The positions of the input columns the output keeps, in its order. */
   #kept: readonly number[] = [];
+  /** Whether those are every input column in the input's order. */
+  #keepsAll = true;
   #columns: readonly Column[] | undefined;
 
   constructor(plan: OutputPlan, keepColumns?: readonly string[]) {
@@ -69,6 +71,7 @@ export class OutputRows {
     const names = input.map((c) => c.name);
     const keep = this.#keepColumns;
     this.#kept = keep === undefined ? names.map((_, j) => j) : keptPositions(keep, names);
+    this.#keepsAll = keep === undefined;
     const plan = this.#plan;
     const classifier = plan.classifier;
     this.#columns = [
@@ -91,25 +94,27 @@ export class OutputRows {
   }
 
   /**
-   * A scored batch as output columns; `columns` must have been called. The kept input columns are arrays of
-   * the rows' cells, each probability a Float32Array of its own, other outputs arrays of cells.
+   * A scored batch as output columns, for a `columnar` sink (Parquet); `columns` must have been called. The
+   * kept input columns are arrays of the rows' cells, each probability a Float32Array of its own, other
+   * outputs arrays of cells.
    */
   columnBatch(batch: ScoredBatch): ColumnBatch {
     const columns = this.#columns as readonly Column[];
-    const { classifier, plain } = this.#plan;
     const { rows } = batch;
     const n = rows.length;
-    const cells: ColumnBatch['cells'][number][] = [];
-    for (const j of this.#kept) cells.push(rows.map((row) => row.values[j] ?? null));
+    // The kept input columns in one pass over the rows: each row is visited once, not once per column.
+    const kept = this.#kept;
+    const width = kept.length;
+    const cells: ColumnBatch['cells'][number][] = kept.map(() => new Array<Cell>(n));
+    for (let i = 0; i < n; i++) {
+      const { values } = rows[i] as (typeof rows)[number];
+      for (let c = 0; c < width; c++) (cells[c] as Cell[])[i] = values[kept[c] as number] ?? null;
+    }
+    const { classifier, probabilities, label, outputs } = this.#outputsOf(batch);
     if (classifier !== undefined) {
-      const labels = classifier.labels;
-      const k = labels.length;
-      const probabilities = probabilitiesOf(batch, classifier.probabilities);
-      const label = classifier.label === undefined ? undefined : outputTensor(batch, classifier.label);
+      const k = classifier.labels.length;
       const prediction = new Array<string>(n);
-      for (let i = 0; i < n; i++)
-        prediction[i] =
-          label === undefined ? (labels[argmaxRow(probabilities, i, k)] as string) : elementText(label, i);
+      for (let i = 0; i < n; i++) prediction[i] = predictionOf(classifier.labels, probabilities, label, i);
       cells.push(prediction);
       for (let j = 0; j < k; j++) {
         const column = new Float32Array(n);
@@ -117,23 +122,59 @@ export class OutputRows {
         cells.push(column);
       }
     }
-    for (const p of plain) {
-      const tensor = outputTensor(batch, p.name);
-      const width = p.columns.length;
-      for (let j = 0; j < width; j++) {
+    for (const { tensor, width: w } of outputs)
+      for (let j = 0; j < w; j++) {
         const column = new Array<Cell>(n);
-        for (let i = 0; i < n; i++) column[i] = elementCell(tensor, i * width + j);
+        for (let i = 0; i < n; i++) column[i] = elementCell(tensor, i * w + j);
         cells.push(column);
       }
-    }
     return { columns, length: n, cells };
   }
 
-  /** A scored batch as output rows (the column batch's, row by row); `columns` must have been called. */
+  /**
+   * A scored batch as output rows, for any other typed sink (PostgreSQL, a sink of your own); `columns` must
+   * have been called. (Binary COPY writes rows: from columns it was no faster.)
+   */
   batch(batch: ScoredBatch): RowBatch {
-    const { columns, length, cells } = this.columnBatch(batch);
-    const rows = new Array<Cell[]>(length);
-    for (let i = 0; i < length; i++) rows[i] = cells.map((column) => column[i] as Cell);
+    const columns = this.#columns as readonly Column[];
+    const kept = this.#kept;
+    const all = this.#keepsAll;
+    const { classifier, probabilities, label, outputs } = this.#outputsOf(batch);
+    const labels = classifier?.labels ?? [];
+    const k = labels.length;
+    const rows = batch.rows.map((row, i) => {
+      const cells: Cell[] = all ? [...row.values] : kept.map((j) => row.values[j] ?? null);
+      if (classifier !== undefined) {
+        cells.push(predictionOf(labels, probabilities, label, i));
+        for (let j = 0; j < k; j++) cells.push(probabilities[i * k + j] as number);
+      }
+      for (const { tensor, width } of outputs)
+        for (let j = 0; j < width; j++) cells.push(elementCell(tensor, i * width + j));
+      return cells;
+    });
     return { columns, rows };
   }
+
+  /** The batch's output tensors the columns are made of. */
+  #outputsOf(batch: ScoredBatch) {
+    const { classifier, plain } = this.#plan;
+    return {
+      classifier,
+      probabilities: probabilitiesOf(batch, classifier?.probabilities),
+      label: classifier?.label === undefined ? undefined : outputTensor(batch, classifier.label),
+      outputs: plain.map((p) => ({ tensor: outputTensor(batch, p.name), width: p.columns.length })),
+    };
+  }
+}
+
+/** Row `i`'s prediction: the label output's element, else the label of the highest probability. */
+function predictionOf(
+  labels: readonly string[],
+  probabilities: Float32Array,
+  label: Tensor | undefined,
+  i: number,
+): string {
+  return label === undefined
+    ? (labels[argmaxRow(probabilities, i, labels.length)] as string)
+    : elementText(label, i);
 }

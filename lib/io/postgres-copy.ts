@@ -10,14 +10,7 @@
  */
 import { cellText } from '../core/cell-text.js';
 import { BatchInferError, ErrorCodes, show } from '../errors.js';
-import {
-  isColumnBatch,
-  type Cell,
-  type Column,
-  type ColumnBatch,
-  type ColumnType,
-  type RowBatch,
-} from './table.js';
+import type { Cell, Column, ColumnType } from './table.js';
 
 /** The column type (pg_type.typname) each output type is created as, and the only one binary COPY writes into. */
 export const BINARY_TYPNAMES: Readonly<Record<ColumnType, string>> = {
@@ -33,7 +26,7 @@ export const BINARY_TYPNAMES: Readonly<Record<ColumnType, string>> = {
 export interface CopyEncoder {
   /** The SQL option of the COPY statement: `(FORMAT binary)`, or nothing for text. */
   option: string;
-  encode(batch: RowBatch | ColumnBatch): Buffer | string;
+  encode(rows: readonly (readonly Cell[])[]): Buffer | string;
   end(): Buffer | undefined;
 }
 
@@ -51,18 +44,15 @@ export function copyEncoder(
   const encoder = new BinaryRows(columns, target);
   return {
     option: ' (FORMAT binary)',
-    encode: (batch) => encoder.encode(batch),
+    encode: (rows) => encoder.encode(rows),
     end: () => encoder.end(),
   };
 }
 
 /** Rows in COPY's text format: tab-separated, `\N` for NULL, backslash escapes for what would break a line. */
-function copyText(batch: RowBatch | ColumnBatch): string {
+function copyText(rows: readonly (readonly Cell[])[]): string {
   let text = '';
-  if (isColumnBatch(batch))
-    for (let i = 0; i < batch.length; i++)
-      text += `${batch.cells.map((column) => textCell(column[i] ?? null)).join('\t')}\n`;
-  else for (const row of batch.rows) text += `${row.map(textCell).join('\t')}\n`;
+  for (const row of rows) text += `${row.map(textCell).join('\t')}\n`;
   return text;
 }
 
@@ -183,37 +173,23 @@ class BinaryRows {
     this.#target = target;
   }
 
-  encode(batch: RowBatch | ColumnBatch): Buffer {
+  encode(rows: readonly (readonly Cell[])[]): Buffer {
     const out = this.#start();
-    const width = this.#fields.length;
-    if (isColumnBatch(batch)) {
-      const { cells } = batch;
-      for (let i = 0; i < batch.length; i++) {
-        this.#tuple(out, width);
-        for (let c = 0; c < width; c++) this.#field(out, c, cells[c]?.[i] ?? null);
+    const fields = this.#fields;
+    for (const row of rows) {
+      out.ensure(2);
+      out.buffer.writeInt16BE(fields.length, out.at);
+      out.at += 2;
+      for (let c = 0; c < fields.length; c++) {
+        const cell = row[c] ?? null;
+        if (cell === null) {
+          out.ensure(4);
+          out.buffer.writeInt32BE(-1, out.at);
+          out.at += 4;
+        } else if (!(fields[c] as FieldWriter)(out, cell)) throw this.#misfit(c, cell);
       }
-    } else
-      for (const row of batch.rows) {
-        this.#tuple(out, width);
-        for (let c = 0; c < width; c++) this.#field(out, c, row[c] ?? null);
-      }
+    }
     return Buffer.from(out.buffer.subarray(0, out.at));
-  }
-
-  /** A tuple's start: its number of fields. */
-  #tuple(out: Bytes, width: number): void {
-    out.ensure(2);
-    out.buffer.writeInt16BE(width, out.at);
-    out.at += 2;
-  }
-
-  /** Field `c` of a tuple: its length and value, or -1 for NULL; a misfit fails with the column named. */
-  #field(out: Bytes, c: number, cell: Cell): void {
-    if (cell === null) {
-      out.ensure(4);
-      out.buffer.writeInt32BE(-1, out.at);
-      out.at += 4;
-    } else if (!(this.#fields[c] as FieldWriter)(out, cell)) throw this.#misfit(c, cell);
   }
 
   /** The trailer, after the header when no row came. */

@@ -30,14 +30,7 @@ import { BatchInferError, ErrorCodes, show } from '../errors.js';
 import { connectPostgres, postgresError, quoteTable } from './postgres-connect.js';
 import { BINARY_TYPNAMES, copyEncoder, type CopyEncoder } from './postgres-copy.js';
 import { checkPostgresUrl, redactUrl } from './postgres-url.js';
-import {
-  isColumnBatch,
-  type Column,
-  type ColumnBatch,
-  type ColumnType,
-  type RecordSink,
-  type RowBatch,
-} from './table.js';
+import type { Column, ColumnType, RecordSink, RowBatch } from './table.js';
 
 /** What to do when the output table exists: refuse (`fail`), add the rows (`append`), or replace its rows (`replace`). */
 export type IfExists = 'fail' | 'append' | 'replace';
@@ -76,7 +69,6 @@ export function postgresSink(url: string, options: PostgresSinkOptions): RecordS
   const stream = new PostgresRowWriter(url, table, ifExists, `${redactUrl(url)}#${table}`);
   return {
     kind: 'rows',
-    columnar: true,
     name: stream.name,
     stream,
     commit: () => stream.commit(),
@@ -121,19 +113,15 @@ class PostgresRowWriter extends Writable {
     this.name = name;
   }
 
-  override _write(
-    batch: RowBatch | ColumnBatch,
-    _encoding: BufferEncoding,
-    callback: (err?: Error | null) => void,
-  ): void {
+  override _write(batch: RowBatch, _encoding: BufferEncoding, callback: (err?: Error | null) => void): void {
     this.#write(batch).then(() => callback(), callback);
   }
 
-  async #write(batch: RowBatch | ColumnBatch): Promise<void> {
+  async #write(batch: RowBatch): Promise<void> {
     this.#session ??= this.#begin(batch.columns);
     const { copy, encoder } = await this.#session;
-    if ((isColumnBatch(batch) ? batch.length : batch.rows.length) === 0) return;
-    if (!copy.write(encoder.encode(batch))) await once(copy, 'drain');
+    if (batch.rows.length === 0) return;
+    if (!copy.write(encoder.encode(batch.rows))) await once(copy, 'drain');
   }
 
   /** Ends the COPY; its `finish` comes once the server has taken every row. */

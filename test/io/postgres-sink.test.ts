@@ -17,7 +17,6 @@ import { postgresSource } from '../../lib/io/postgres-source.js';
 import type { Cell, Column, RecordSink, SourceRecord } from '../../lib/io/table.js';
 import { PACKAGE_ROOT } from '../../lib/package-root.js';
 import { failure } from '../helpers.js';
-import { columnBatchOf } from '../support/column-batch.js';
 import { SKIP_WITHOUT_POSTGRES, startPostgres, type TestPostgres } from '../support/postgres.js';
 
 const TSX = import.meta.resolve('tsx');
@@ -153,24 +152,10 @@ t.test('PostgreSQL sink', { skip: SKIP_WITHOUT_POSTGRES }, async (t) => {
         await write(sink, columns, [rows.slice(0, 1), rows.slice(1)]);
         await sink.commit();
       }
-      // The same rows as column batches (typed arrays where a number column has no null), as a run sends them.
-      await db.sql('CREATE TABLE columns_binary (LIKE as_binary)');
-      await db.sql('CREATE TABLE columns_text (LIKE as_text)');
-      for (const table of ['columns_binary', 'columns_text']) {
-        const sink = postgresSink(db.url(), { table, ifExists: 'append' });
-        t.equal(sink.columnar, true);
-        for (const batch of [[], rows.slice(0, 2), rows.slice(2)].map((r) => columnBatchOf(columns, r)))
-          if (!sink.stream.write(batch)) await once(sink.stream, 'drain');
-        sink.stream.end();
-        await finished(sink.stream);
-        await sink.commit();
-      }
       const text = (table: string) =>
         db.sql(`SELECT text, flag, small::text, big::text, single::float8::text, double::text FROM ${table}`);
       const binary = await text('as_binary');
       t.same(binary, await text('as_text'), 'both formats store the same values');
-      t.same(await text('columns_binary'), binary, 'column batches store the same values (binary)');
-      t.same(await text('columns_text'), binary, 'column batches store the same values (text)');
       t.same(binary[1], ['', false, '2147483647', '9007199254740991', '-1.401298464324817e-45', '-0']);
       t.same(binary[3]?.[3], '-4294967297', 'a negative int64 from a number keeps its high word');
       t.same(binary[2], [null, null, null, '-1', 'NaN', 'Infinity']);
