@@ -1,10 +1,11 @@
 /**
  * `createPipeline` wires the usual run: source (CSV or JSON Lines files, stdin, a stream, Parquet, PostgreSQL,
- * S3, https) → Preprocessor → Batcher (both done by one stage: the CSV batch reader for a single CSV input, else
- * the record batcher) → ModelScorer → Postprocessor → sink, with rejects to their own CSV, progress reports, and a run
- * summary JSON beside the output. Outputs are committed (renamed into place) only when every stage finished;
- * any failure or abort discards them. Every run, failed ones too, ends with its record (lib/monitoring): drift
- * and quality, metrics.prom, a Pushgateway push, a history line and the offline alert rules.
+ * S3, https) → Preprocessor → Batcher (both done by one stage: the CSV batch reader for a single CSV input,
+ * else the record batcher) → ModelScorer → Postprocessor → sink, with rejects to their own CSV, progress
+ * reports, and a run summary JSON beside the output. Outputs are committed (renamed into place) only when
+ * every stage finished; any failure or abort discards them. Every run, failed ones too, ends with its record
+ * (lib/monitoring): drift and quality, metrics.prom, a Pushgateway push, a history line and the offline alert
+ * rules.
  */
 import { performance } from 'node:perf_hooks';
 import { mkdir, rename, rm } from 'node:fs/promises';

@@ -2,9 +2,10 @@
  * Parquet output with typed columns (lib/io/table.ts's ColumnType onto Parquet's; OPTIONAL, so any cell may be
  * null, except a column marked `required`, such as a model's outputs), written incrementally: rows are held
  * until a row group is full, the group is encoded by hyparquet-writer's ParquetWriter and its bytes written to
- * the file before more rows are taken. Memory holds one row group, whatever the output's size. The footer (schema, row groups, page indexes) is written at the
- * end; the file is written under a temporary name and renamed by `commit()` (atomic-file.ts), so a failed or
- * killed run leaves no partial Parquet file.
+ * the file before more rows are taken. Memory holds one row group, whatever the output's size. The footer
+ * (schema, row groups, page indexes) is written at the end; the file is written under a temporary name and
+ * renamed by `commit()` (atomic-file.ts), so a failed or killed run leaves no partial Parquet file. It takes
+ * RowBatches and ColumnBatches (`columnar`): a run gives it the latter.
  *
  * The first RowBatch gives the schema; a run with no rows sends one with `rows: []`, and the file then has the
  * columns and no row groups.

@@ -26,8 +26,9 @@ export interface Column {
   name: string;
   type: ColumnType;
   /**
-   * True when no cell of the column is null (a model's outputs): a Parquet sink writes it REQUIRED, which
-   * spares readers and writers its definition levels. A null cell in it fails the sink like a misfit.
+   * True when no cell of the column is null (a model's outputs; a Parquet input's REQUIRED column). The
+   * Parquet sink writes it REQUIRED, which spares readers and writers its definition levels, and fails on a
+   * null cell in it as on any cell that does not fit.
    */
   required?: boolean;
 }
@@ -109,9 +110,10 @@ export function isColumnBatch(batch: RowBatch | ColumnBatch): batch is ColumnBat
 
 /**
  * Where output rows go. `stream` takes {@link RowBatch}es (a typed sink: Parquet, PostgreSQL), and
- * {@link ColumnBatch}es too when it is `columnar`, or bytes (a CSV sink: `kind: 'bytes'`). Nothing is visible to others until `commit()` (a file renamed into place, a
- * transaction committed, a multipart upload completed); `discard()` after a failure or an abort leaves the
- * target as it was. Either is called once, after the stream finished or failed.
+ * {@link ColumnBatch}es too when it is `columnar`, or bytes (a CSV sink: `kind: 'bytes'`). Nothing is visible
+ * to others until `commit()` (a file renamed into place, a transaction committed, a multipart upload
+ * completed); `discard()` after a failure or an abort leaves the target as it was. Either is called once,
+ * after the stream finished or failed.
  */
 export interface RecordSink {
   readonly kind: 'rows' | 'bytes';
