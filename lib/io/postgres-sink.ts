@@ -4,7 +4,7 @@
  * was, because PostgreSQL rolls back the transaction of a connection that closes without COMMIT.
  *
  * The first batch (it carries the columns, with no rows too) opens the transaction and prepares the table:
- * - no such table: CREATE TABLE with the output's typed columns (see SQL_TYPES);
+ * - no such table: CREATE TABLE with the output's typed columns (see columnDefinitions);
  * - `fail`: BI_ERR_TABLE_EXISTS;
  * - `append`: the table's columns must fit the output (see {@link columnsMismatch}), else BI_ERR_TABLE_COLUMNS;
  * - `replace`: the rows go into a new table next to it, which takes the old one's place at commit (DROP,
@@ -311,10 +311,16 @@ async function createTable(client: pg.Client, table: string, columns: readonly C
   return true;
 }
 
-/** The output's columns as a table's: text, bool, int4, int8, float4 or float8 (binary COPY writes into these). */
+/**
+ * The output's columns as a table's: text, bool, int4, int8, float4 or float8 (binary COPY writes into these),
+ * NOT NULL for a `required` column (a model's outputs).
+ */
 function columnDefinitions(columns: readonly Column[]): string {
   return columns
-    .map((column) => `${pg.escapeIdentifier(column.name)} ${BINARY_TYPNAMES[column.type]}`)
+    .map(
+      (column) =>
+        `${pg.escapeIdentifier(column.name)} ${BINARY_TYPNAMES[column.type]}${column.required === true ? ' NOT NULL' : ''}`,
+    )
     .join(', ');
 }
 

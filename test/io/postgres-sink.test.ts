@@ -184,6 +184,26 @@ t.test('PostgreSQL sink', { skip: SKIP_WITHOUT_POSTGRES }, async (t) => {
     ]);
   });
 
+  t.test('a required column (a model output) is created NOT NULL', async (t) => {
+    const columns: Column[] = [
+      { name: 'id', type: 'int64' },
+      { name: 'prediction', type: 'string', required: true },
+    ];
+    const sink = postgresSink(db.url(), { table: 'not_null', ifExists: 'fail' });
+    await write(sink, columns, [[[1n, 'yes']]]);
+    await sink.commit();
+    t.same(
+      await db.sql(
+        `SELECT attname, attnotnull FROM pg_attribute
+          WHERE attrelid = 'not_null'::regclass AND attnum > 0 ORDER BY attnum`,
+      ),
+      [
+        ['id', false],
+        ['prediction', true],
+      ],
+    );
+  });
+
   t.test('fail: an existing table is refused and left alone', async (t) => {
     await db.sql('CREATE TABLE exists_already (id bigint)');
     await db.sql('INSERT INTO exists_already VALUES (1)');
