@@ -7,8 +7,8 @@
  * renamed by `commit()` (atomic-file.ts), so a failed or killed run leaves no partial Parquet file. It takes
  * RowBatches and ColumnBatches (`columnar`): a run gives it the latter.
  *
- * The first RowBatch gives the schema; a run with no rows sends one with `rows: []`, and the file then has the
- * columns and no row groups.
+ * The first batch gives the schema; a run with no rows sends an empty one (`rows: []`, or `length: 0`), and
+ * the file then has the columns and no row groups.
  */
 import { Writable } from 'node:stream';
 import { brotliCompressSync, gzipSync } from 'node:zlib';
@@ -183,11 +183,21 @@ class ParquetStream extends Writable {
   /** A column batch, in runs that fill the row group: a typed array of numbers is copied as it is. */
   async #takeColumns(batch: ColumnBatch): Promise<void> {
     const width = this.#fits.length;
+    for (let c = 0; c < width; c++) {
+      const length = batch.cells[c]?.length ?? 0;
+      if (length < batch.length)
+        throw outputError(
+          this.#path,
+          new Error(
+            `column ${show((this.#columns[c] as Column).name)} has ${length} cells for ${batch.length} rows`,
+          ),
+        );
+    }
     for (let from = 0; from < batch.length;) {
       const at = this.#count;
       const n = Math.min(batch.length - from, this.#rowGroupRows - at);
       for (let c = 0; c < width; c++) {
-        const cells = batch.cells[c] ?? [];
+        const cells = batch.cells[c] as ColumnBatch['cells'][number];
         const column = this.#values[c] as ColumnValues;
         if (ArrayBuffer.isView(cells) && column instanceof NumberValues && column.takesNumbers(cells))
           column.setRun(at, cells.subarray(from, from + n));

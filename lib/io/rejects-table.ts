@@ -26,7 +26,8 @@ export function tableRejectsWriter(
   let rows: Cell[][] = [];
   const columnsNow = (): readonly Column[] => {
     columns ??= [
-      ...(inputColumns() ?? []),
+      // Nullable, whatever the source says: a short row is padded with nulls.
+      ...(inputColumns() ?? []).map(({ name, type }) => ({ name, type })),
       ...(withFile ? [{ name: 'file', type: 'string' as const }] : []),
       { name: 'line', type: 'int64' },
       { name: 'error', type: 'string' },

@@ -205,8 +205,14 @@ async function* concatenated(
     ) as AsyncIterable<SourceRecord>) {
       if (first) {
         first = false;
-        if (header === undefined) header = { values: record.values, name: file };
-        else if (record.values.join('\u0000') !== header.values.join('\u0000'))
+        if (header === undefined) {
+          header = { values: record.values, name: file };
+          // One file's REQUIRED column may be another's OPTIONAL: with several, no column is said to be required.
+          if (sources.length > 1 && record.columns !== undefined) {
+            yield { ...record, columns: record.columns.map(({ name, type }) => ({ name, type })), file };
+            continue;
+          }
+        } else if (record.values.join('\u0000') !== header.values.join('\u0000'))
           throw new BatchInferError(
             ErrorCodes.HEADER_MISMATCH,
             `Input ${show(file)} has columns ${record.values.join(', ')}; ${show(header.name)} has ${header.values.join(', ')}`,

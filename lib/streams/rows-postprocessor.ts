@@ -1,8 +1,8 @@
 /**
- * RowsPostprocessor: scored batches → {@link RowBatch}es for a typed sink (Parquet, a PostgreSQL table), or
- * {@link ColumnBatch}es for one that takes them, with the columns and cells of lib/core/output-rows.ts. A run that scored no row still ends with one empty batch that
- * carries the columns, once they are known, so that the sink can write its schema (an empty Parquet file, a
- * table with no rows).
+ * RowsPostprocessor: scored batches → {@link RowBatch}es for a typed sink (a PostgreSQL table, a sink of your
+ * own), or {@link ColumnBatch}es for one that takes them (Parquet), with the columns and cells of
+ * lib/core/output-rows.ts. A run that scored no row still ends with one empty batch that carries the columns,
+ * once they are known, so that the sink can write its schema (an empty Parquet file, a table with no rows).
  */
 import { Transform, type TransformCallback } from 'node:stream';
 import { OutputRows } from '../core/output-rows.js';

@@ -125,7 +125,41 @@ t.test(
     );
     await write(byColumns, batches, { rowGroupRows: 7 });
     t.same(await readFile(byColumns), await readFile(byRows), 'byte-identical files');
-    t.equal(parquetSink(byRows).columnar, true, 'the sink says it takes column batches');
+
+    // Number columns with no null, in batches that cross the row groups: typed arrays copied from mid-array.
+    const numbers: Column[] = [
+      { name: 'i', type: 'int32' },
+      { name: 'f', type: 'float32', required: true },
+      { name: 'd', type: 'float64' },
+    ];
+    const numberRows = Array.from({ length: 30 }, (_, i) => [i * 3 - 40, Math.fround(i / 7), i / 3 - 1e9]);
+    const numberSlices = [numberRows.slice(0, 5), numberRows.slice(5, 19), numberRows.slice(19)];
+    const numberBatches = numberSlices.map((r) => columnBatchOf(numbers, r));
+    t.ok(
+      numberBatches.every((b) => b.cells.every((c) => ArrayBuffer.isView(c))),
+      'every column a typed array',
+    );
+    const numbersByRows = join(dir, 'numbers-rows.parquet');
+    const numbersByColumns = join(dir, 'numbers-columns.parquet');
+    await write(
+      numbersByRows,
+      numberSlices.map((r) => ({ columns: numbers, rows: r })),
+      { rowGroupRows: 7 },
+    );
+    await write(numbersByColumns, numberBatches, { rowGroupRows: 7 });
+    t.same(
+      await readFile(numbersByColumns),
+      await readFile(numbersByRows),
+      'byte-identical across row groups',
+    );
+    t.same(
+      (await read(parquetSource(numbersByColumns))).slice(1).map((r) => r.values),
+      numberRows,
+    );
+
+    const probe = parquetSink(join(dir, 'probe.parquet'));
+    t.equal(probe.columnar, true, 'the sink says it takes column batches');
+    await probe.discard();
 
     // A float in an int32 column's typed array does not fit: the column is named, as for rows.
     const sink = parquetSink(join(dir, 'misfit.parquet'));
@@ -133,6 +167,24 @@ t.test(
     const [error] = (await once(sink.stream, 'error')) as [Error];
     t.match(error.message, /column "n" is int32, a cell is 1\.5/);
     await sink.discard();
+
+    // A column with fewer cells than the batch has rows is refused, not padded with stale numbers.
+    const short = parquetSink(join(dir, 'short.parquet'));
+    short.stream.end({
+      columns: [{ name: 'x', type: 'float64' }],
+      length: 3,
+      cells: [Float64Array.of(1, 2)],
+    });
+    const [shortError] = (await once(short.stream, 'error')) as [{ code: string; message: string }];
+    t.equal(shortError.code, ErrorCodes.OUTPUT_WRITE);
+    t.match(shortError.message, /column "x" has 2 cells for 3 rows/);
+    await short.discard();
+    t.same((await readdir(dir)).sort(), [
+      'columns.parquet',
+      'numbers-columns.parquet',
+      'numbers-rows.parquet',
+      'rows.parquet',
+    ]);
   },
 );
 

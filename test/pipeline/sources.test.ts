@@ -3,7 +3,9 @@ import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { parse } from 'csv-parse/sync';
-import { createPipeline } from '../../lib/index.js';
+import { once } from 'node:events';
+import { createPipeline, parquetSink, parquetSource } from '../../lib/index.js';
+import type { Column, RowBatch, SourceRecord } from '../../lib/io/table.js';
 import { tempDir, WEATHER_CSV } from '../helpers.js';
 
 const HEADER = 'location,date,precipitation,temp_max,temp_min,wind,weather';
@@ -98,6 +100,46 @@ t.test('several files and a pattern read as one input; rejects name the file', a
   });
   t.notOk((await readdir(dir)).includes('x.csv'), 'nothing committed');
 });
+
+t.test(
+  'several Parquet files: a column REQUIRED in one and null in another is scored, not refused',
+  async (t) => {
+    const dir = await tempDir(t);
+    const columns = (required: boolean): Column[] => [
+      { name: 'location', type: 'string', ...(required ? { required: true } : {}) },
+      { name: 'date', type: 'string' },
+      ...['precipitation', 'temp_max', 'temp_min', 'wind'].map((name) => ({
+        name,
+        type: 'float64' as const,
+      })),
+    ];
+    const write = async (name: string, batch: RowBatch): Promise<string> => {
+      const sink = parquetSink(join(dir, name));
+      sink.stream.end(batch);
+      await once(sink.stream, 'finish');
+      await sink.commit();
+      return join(dir, name);
+    };
+    const a = await write('a.parquet', {
+      columns: columns(true),
+      rows: [['Seattle', '2016-01-02', 1, 10, 5, 3]],
+    });
+    const b = await write('b.parquet', {
+      columns: columns(false),
+      rows: [[null, '2016-01-03', 0, 12, 4, 2]],
+    });
+    const summary = await createPipeline({ input: [a, b], output: join(dir, 'out.parquet') });
+    t.same(summary.rows, { read: 2, scored: 2, rejected: 0 });
+    const records: SourceRecord[] = [];
+    for await (const record of parquetSource(join(dir, 'out.parquet')).open())
+      records.push(record as SourceRecord);
+    t.equal(records[0]?.columns?.[0]?.required, undefined, 'location is nullable in the output');
+    t.same(
+      records.slice(1).map((r) => r.values[0]),
+      ['Seattle', null],
+    );
+  },
+);
 
 t.test('columns keeps only some input columns, in the given order', async (t) => {
   const dir = await tempDir(t);
