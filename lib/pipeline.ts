@@ -278,7 +278,10 @@ interface RunSink {
 }
 
 interface Stages {
-  /** What decides each row: the CSV batch reader's (a single CSV input) or the record batcher's, as the Preprocessor would. */
+  /**
+   * What decides each row, as the Preprocessor would: the CSV batch reader's (a single CSV input) or the record
+   * batcher's.
+   */
   preprocessor: Pick<Preprocessor, 'columns' | 'columnTypes' | 'counts' | 'busyMs'>;
   modelScorer: ModelScorer;
   /** In a champion/challenger run: splits the two models' probabilities and counts disagreement. */

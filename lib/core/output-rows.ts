@@ -56,8 +56,6 @@ export class OutputRows {
   readonly #keepColumns: readonly string[] | undefined;
   /** The positions of the input columns the output keeps, in its order. */
   #kept: readonly number[] = [];
-  /** Whether those are every input column in the input's order. */
-  #keepsAll = true;
   #columns: readonly Column[] | undefined;
 
   constructor(plan: OutputPlan, keepColumns?: readonly string[]) {
@@ -71,7 +69,6 @@ export class OutputRows {
     const names = input.map((c) => c.name);
     const keep = this.#keepColumns;
     this.#kept = keep === undefined ? names.map((_, j) => j) : keptPositions(keep, names);
-    this.#keepsAll = keep === undefined;
     const plan = this.#plan;
     const classifier = plan.classifier;
     this.#columns = [
@@ -138,7 +135,7 @@ export class OutputRows {
   batch(batch: ScoredBatch): RowBatch {
     const columns = this.#columns as readonly Column[];
     const kept = this.#kept;
-    const all = this.#keepsAll;
+    const all = this.#keepColumns === undefined;
     const { classifier, probabilities, label, outputs } = this.#outputsOf(batch);
     const labels = classifier?.labels ?? [];
     const k = labels.length;
